@@ -1,0 +1,70 @@
+from django.conf import settings
+from django.db import models
+
+
+class ModelEndpoint(models.Model):
+    """A dialog model that crowdworkers chat with, behind one backend interface (collection/backends/)."""
+
+    class Backend(models.TextChoices):
+        OPENAI = "openai", "OpenAI-compatible chat completions"
+        LOCAL = "local", "Local checkpoint exported by the trainer"
+
+    name = models.CharField(max_length=100, unique=True)
+    backend = models.CharField(max_length=20, choices=Backend.choices)
+    base_url = models.URLField(blank=True, help_text="openai: e.g. http://127.0.0.1:8001/v1")
+    model_name = models.CharField(max_length=200, blank=True, help_text="openai: the 'model' field sent")
+    api_key_env = models.CharField(max_length=100, blank=True, help_text="name of the env var holding the key")
+    checkpoint_path = models.CharField(max_length=500, blank=True, help_text="local: exported checkpoint folder")
+    sampling = models.JSONField(default=dict, blank=True, help_text='e.g. {"temperature": 1.0, "top_k": 40}')
+    timeout_seconds = models.FloatField(default=30.0)
+    max_retries = models.PositiveSmallIntegerField(default=2)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.backend})"
+
+
+class Campaign(models.Model):
+    """One crowd collection. Turn limits count utterances of either party (docs/turns.md)."""
+
+    class Kind(models.TextChoices):
+        QUALITY = "quality", "Quality (SSI)"
+        SAFETY = "safety", "Safety"
+        GROUNDEDNESS = "groundedness", "Groundedness"
+
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(unique=True)
+    kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.QUALITY)
+    instructions = models.TextField(help_text="shown to crowdworkers before they start")
+    consent_text = models.TextField(blank=True)
+    model_endpoint = models.ForeignKey(ModelEndpoint, on_delete=models.PROTECT, related_name="campaigns")
+    min_turns = models.PositiveSmallIntegerField(default=14)
+    max_turns = models.PositiveSmallIntegerField(default=30)
+    raters_per_item = models.PositiveSmallIntegerField(default=5)
+    positive_threshold = models.PositiveSmallIntegerField(default=3, help_text="yes votes needed out of raters")
+    idle_timeout_minutes = models.PositiveIntegerField(default=30)
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=models.Q(min_turns__lte=models.F("max_turns")), name="campaign_min_le_max"),
+            models.CheckConstraint(
+                condition=models.Q(positive_threshold__lte=models.F("raters_per_item")),
+                name="campaign_threshold_le_raters",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Consent(models.Model):
+    """A worker read the instructions and agreed to the consent text of a campaign."""
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="consents")
+    worker = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="consents")
+    accepted_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["campaign", "worker"], name="consent_once")]

@@ -1,0 +1,17 @@
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+
+from frontend.views import home
+
+app_name = "frontend"
+urlpatterns = [
+    path("", home.tasks, name="tasks"),
+    path("", include("frontend.urls_chat")),
+    path("", include("frontend.urls_rate")),
+]
+
+# login/logout live outside the namespace so that settings.LOGIN_URL = "login" resolves
+auth_patterns = [
+    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+]

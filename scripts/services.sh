@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# Project-local PostgreSQL cluster and Redis broker under var/<profile>/ (ignored by git).
+#   scripts/services.sh start demo|test    start (creating the cluster on first use) and print env exports
+#   scripts/services.sh stop  demo|test
+# When DATABASE_URL / CELERY_BROKER_URL are already set, the matching local service is not started.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+action=${1:?start|stop}; profile=${2:-demo}
+case "$profile" in
+  demo) pg_port=${LAMDA_PG_PORT:-54320}; redis_port=${LAMDA_REDIS_PORT:-63790} ;;
+  test) pg_port=${LAMDA_PG_PORT:-54321}; redis_port=${LAMDA_REDIS_PORT:-63791} ;;
+  *) echo "unknown profile '$profile' (demo|test)" >&2; exit 2 ;;
+esac
+root=$(pwd)/var/$profile
+pgdata=$root/pg/data; pgrun=$root/pg/run; pglog=$root/pg/postgres.log
+bindir=$(dirname "$(ls /usr/lib/postgresql/*/bin/initdb 2>/dev/null | sort -V | tail -n1)")
+as_pg() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
+
+start_pg() {
+  [ -n "${DATABASE_URL:-}" ] && return 0
+  [ -x "$bindir/initdb" ] || { echo "PostgreSQL not installed: run scripts/bootstrap.sh" >&2; exit 1; }
+  mkdir -p "$root/pg" "$pgrun"
+  [ "$(id -u)" = 0 ] && chown -R postgres "$root/pg"
+  if [ ! -f "$pgdata/PG_VERSION" ]; then
+    as_pg "$bindir/initdb" -D "$pgdata" -U lamda --auth=trust -E UTF8 --locale=C.UTF-8 >/dev/null
+  fi
+  if ! as_pg "$bindir/pg_ctl" -D "$pgdata" status >/dev/null 2>&1; then
+    # tuned for a small machine with many short test transactions; durability off only for the test profile
+    opts="-p $pg_port -k $pgrun -h 127.0.0.1 -c max_connections=300 -c shared_buffers=256MB"
+    [ "$profile" = test ] && opts="$opts -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+    as_pg "$bindir/pg_ctl" -D "$pgdata" -l "$pglog" -o "$opts" -w start >/dev/null
+  fi
+  for _ in $(seq 1 50); do
+    "$bindir/pg_isready" -h 127.0.0.1 -p "$pg_port" -q && break; sleep 0.2
+  done
+  if ! "$bindir/psql" -h 127.0.0.1 -p "$pg_port" -U lamda -d postgres -tAc "select 1 from pg_database where datname='lamda'" | grep -q 1; then
+    "$bindir/createdb" -h 127.0.0.1 -p "$pg_port" -U lamda lamda
+  fi
+}
+start_redis() {
+  [ -n "${CELERY_BROKER_URL:-}" ] && return 0
+  mkdir -p "$root/redis"
+  if ! redis-cli -p "$redis_port" ping >/dev/null 2>&1; then
+    redis-server --port "$redis_port" --bind 127.0.0.1 --dir "$root/redis" --daemonize yes \
+      --logfile "$root/redis/redis.log" --pidfile "$root/redis/redis.pid" --save "" --appendonly no >/dev/null
+    for _ in $(seq 1 50); do redis-cli -p "$redis_port" ping >/dev/null 2>&1 && break; sleep 0.1; done
+  fi
+}
+case "$action" in
+  start)
+    start_pg; start_redis
+    echo "export DATABASE_URL=${DATABASE_URL:-postgresql://lamda@127.0.0.1:$pg_port/lamda}"
+    echo "export CELERY_BROKER_URL=${CELERY_BROKER_URL:-redis://127.0.0.1:$redis_port/0}"
+    ;;
+  stop)
+    [ -f "$pgdata/PG_VERSION" ] && as_pg "$bindir/pg_ctl" -D "$pgdata" -m fast stop >/dev/null 2>&1 || true
+    redis-cli -p "$redis_port" shutdown nosave >/dev/null 2>&1 || true
+    ;;
+  *) echo "usage: $0 start|stop demo|test" >&2; exit 2 ;;
+esac

@@ -1,0 +1,1 @@
+"""Toolset: calculator, translator and retrieval behind one `query(str) -> list[str]` face. Imports nothing of ours."""
