@@ -1,4 +1,5 @@
-from django.urls import path  # noqa: F401
+from collection.api.chat_urls import urlpatterns as chat_patterns
+from collection.api.research_urls import urlpatterns as research_patterns
 
 app_name = "collection_api"
-urlpatterns: list = []
+urlpatterns = [*chat_patterns, *research_patterns]

@@ -80,6 +80,8 @@ DATABASES = {
 }
 if not DATABASES["default"]["ENGINE"].endswith("postgresql"):
     raise RuntimeError("DATABASE_URL must be a PostgreSQL URL (the platform relies on SKIP LOCKED and JSONB)")
+if os.environ.get("LAMDA_TEST_DB_NAME"):  # lets parallel test runs on one cluster use separate databases
+    DATABASES["default"]["TEST"] = {"NAME": os.environ["LAMDA_TEST_DB_NAME"]}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
