@@ -13,8 +13,12 @@ class ModelEndpoint(models.Model):
     backend = models.CharField(max_length=20, choices=Backend.choices)
     base_url = models.URLField(blank=True, help_text="openai: e.g. http://127.0.0.1:8001/v1")
     model_name = models.CharField(max_length=200, blank=True, help_text="openai: the 'model' field sent")
-    api_key_env = models.CharField(max_length=100, blank=True, help_text="name of the env var holding the key")
-    checkpoint_path = models.CharField(max_length=500, blank=True, help_text="local: exported checkpoint folder")
+    api_key_env = models.CharField(
+        max_length=100, blank=True, help_text="name of the env var holding the key"
+    )
+    checkpoint_path = models.CharField(
+        max_length=500, blank=True, help_text="local: exported checkpoint folder"
+    )
     sampling = models.JSONField(default=dict, blank=True, help_text='e.g. {"temperature": 1.0, "top_k": 40}')
     timeout_seconds = models.FloatField(default=30.0)
     max_retries = models.PositiveSmallIntegerField(default=2)
@@ -41,14 +45,18 @@ class Campaign(models.Model):
     min_turns = models.PositiveSmallIntegerField(default=14)
     max_turns = models.PositiveSmallIntegerField(default=30)
     raters_per_item = models.PositiveSmallIntegerField(default=5)
-    positive_threshold = models.PositiveSmallIntegerField(default=3, help_text="yes votes needed out of raters")
+    positive_threshold = models.PositiveSmallIntegerField(
+        default=3, help_text="yes votes needed out of raters"
+    )
     idle_timeout_minutes = models.PositiveIntegerField(default=30)
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         constraints = [
-            models.CheckConstraint(condition=models.Q(min_turns__lte=models.F("max_turns")), name="campaign_min_le_max"),
+            models.CheckConstraint(
+                condition=models.Q(min_turns__lte=models.F("max_turns")), name="campaign_min_le_max"
+            ),
             models.CheckConstraint(
                 condition=models.Q(positive_threshold__lte=models.F("raters_per_item")),
                 name="campaign_threshold_le_raters",

@@ -13,7 +13,9 @@ class ChatSession(models.Model):
         CLOSED_IDLE = "closed_idle", "Closed after idle timeout"
 
     campaign = models.ForeignKey(Campaign, on_delete=models.PROTECT, related_name="sessions")
-    worker = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="chat_sessions")
+    worker = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="chat_sessions"
+    )
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.ACTIVE)
     turn_count = models.PositiveSmallIntegerField(default=0)
     started_at = models.DateTimeField(auto_now_add=True)
@@ -25,7 +27,9 @@ class ChatSession(models.Model):
         indexes = [models.Index(fields=["status", "last_activity_at"])]
         constraints = [
             models.UniqueConstraint(
-                fields=["campaign", "worker"], condition=models.Q(status="active"), name="one_active_session_per_campaign"
+                fields=["campaign", "worker"],
+                condition=models.Q(status="active"),
+                name="one_active_session_per_campaign",
             )
         ]
 
@@ -34,7 +38,7 @@ class ChatSession(models.Model):
 
 
 class Turn(models.Model):
-    """One utterance. Model turns record which model, which version and which sampling parameters produced them."""
+    """One utterance (docs/turns.md). Model turns record which model, version and sampling produced them."""
 
     class Speaker(models.TextChoices):
         HUMAN = "human", "Human"
@@ -49,7 +53,9 @@ class Turn(models.Model):
     model_version = models.CharField(max_length=200, blank=True)
     sampling = models.JSONField(default=dict, blank=True)
     latency_ms = models.PositiveIntegerField(null=True, blank=True)
-    client_message_id = models.CharField(max_length=64, blank=True, help_text="idempotency key sent by the client")
+    client_message_id = models.CharField(
+        max_length=64, blank=True, help_text="idempotency key sent by the client"
+    )
 
     class Meta:
         ordering = ["session", "index"]

@@ -1,0 +1,114 @@
+"""Chat session lifecycle: start or resume, finish, close when idle. Sending messages is in services/chat.py.
+
+Lock: every write to a session takes the ChatSession row lock (`session_lock`, SELECT ... FOR UPDATE) first,
+so sends, retries, finishes and the idle sweeper on one session run one after another. The sweeper uses SKIP
+LOCKED: a session somebody is writing to right now is, by definition, not idle.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import IntegrityError, transaction
+from django.db.models import DateTimeField, DurationField, ExpressionWrapper, F, Value
+from django.utils import timezone
+
+from collection import selectors
+from collection.models import Campaign, ChatSession, Consent
+from collection.signals import chat_session_completed
+from config.api_errors import ApplicationError, Conflict, Forbidden, NotFound
+
+
+def session_lock(*, session_id: int, worker: AbstractBaseUser | None = None, skip_locked: bool = False):
+    """Lock: the ChatSession row, FOR UPDATE (OF the session only). Call inside transaction.atomic. With
+    `worker`, another worker's session is NotFound. With skip_locked, returns None when someone else holds the
+    lock."""
+    qs = ChatSession.objects.select_for_update(of=("self",), skip_locked=skip_locked).select_related(
+        "campaign", "campaign__model_endpoint"
+    )
+    if worker is not None:
+        qs = qs.filter(worker=worker)
+    session = qs.filter(pk=session_id).first()
+    if session is None and not skip_locked:
+        raise NotFound("No such chat session.")
+    return session
+
+
+@transaction.atomic
+def session_start(*, campaign: Campaign, worker: AbstractBaseUser) -> tuple[ChatSession, bool]:
+    """Start a chat in `campaign`, or resume the worker's active one. Returns (session, created)."""
+    if not campaign.is_active:
+        raise Conflict("This campaign is closed.")
+    if not Consent.objects.filter(campaign=campaign, worker=worker).exists():
+        raise Forbidden("Read the instructions and accept the consent before starting a chat.")
+    existing = selectors.session_active_for(worker, campaign)
+    if existing:
+        return existing, False
+    try:
+        with transaction.atomic():
+            return ChatSession.objects.create(campaign=campaign, worker=worker), True
+    except IntegrityError:  # one_active_session_per_campaign: a concurrent start won
+        return ChatSession.objects.get(
+            campaign=campaign, worker=worker, status=ChatSession.Status.ACTIVE
+        ), False
+
+
+def session_end(*, session: ChatSession, status: str, now: datetime | None = None) -> ChatSession:
+    """End a locked, active session. If it met the campaign's minimum it is sent for rating:
+    sent_for_rating=True and `chat_session_completed` is sent inside this transaction (receivers enqueue with
+    on_commit)."""
+    assert transaction.get_connection().in_atomic_block, "session_end needs the session lock (inside atomic)"
+    session.status = status
+    session.ended_at = now or timezone.now()
+    session.sent_for_rating = selectors.session_counted_turns(session) >= session.campaign.min_turns
+    session.save(update_fields=["status", "ended_at", "sent_for_rating"])
+    if session.sent_for_rating:
+        chat_session_completed.send(sender=ChatSession, session=session)
+    return session
+
+
+@transaction.atomic
+def session_finish(*, session_id: int, worker: AbstractBaseUser) -> ChatSession:
+    """The worker ends the chat. Allowed only once the minimum is met (400 with how many turns remain)."""
+    session = session_lock(session_id=session_id, worker=worker)
+    if session.status != ChatSession.Status.ACTIVE:
+        raise Conflict(selectors.session_state_message(session))
+    remaining = selectors.session_turns_remaining(session)
+    if remaining:
+        raise ApplicationError(
+            f"This chat needs at least {session.campaign.min_turns} turns before it can be finished: "
+            f"{remaining} more to go.",
+            extra={"turns_remaining": remaining, "min_turns": session.campaign.min_turns},
+        )
+    return session_end(session=session, status=ChatSession.Status.FINISHED)
+
+
+def sessions_idle_ids(*, now: datetime) -> list[int]:
+    """Ids of active sessions whose last activity is older than their campaign's idle timeout."""
+    timeout = ExpressionWrapper(
+        F("campaign__idle_timeout_minutes") * Value(timedelta(minutes=1)), output_field=DurationField()
+    )
+    deadline = ExpressionWrapper(F("last_activity_at") + timeout, output_field=DateTimeField())
+    qs = ChatSession.objects.filter(status=ChatSession.Status.ACTIVE).annotate(deadline=deadline)
+    return list(qs.filter(deadline__lte=now).values_list("pk", flat=True))
+
+
+@transaction.atomic
+def session_close_idle(*, session_id: int, now: datetime | None = None) -> bool:
+    """Close one session that is still active and idle past its timeout (status closed_idle; kept).
+    Idempotent: returns False when it is busy (row locked), already ended, or no longer idle."""
+    now = now or timezone.now()
+    session = session_lock(session_id=session_id, skip_locked=True)
+    if session is None or session.status != ChatSession.Status.ACTIVE:
+        return False
+    if session.last_activity_at + timedelta(minutes=session.campaign.idle_timeout_minutes) > now:
+        return False
+    session_end(session=session, status=ChatSession.Status.CLOSED_IDLE, now=now)
+    return True
+
+
+def sessions_close_idle(*, now: datetime | None = None) -> list[int]:
+    """Close every idle session, each in its own transaction. Returns the ids closed."""
+    now = now or timezone.now()
+    return [sid for sid in sessions_idle_ids(now=now) if session_close_idle(session_id=sid, now=now)]

@@ -1,0 +1,67 @@
+"""Demo data: one quality (SSI) campaign chatting with the tiny local checkpoint, and demo accounts.
+
+Idempotent: running it again updates the campaign's checkpoint path and resets the demo passwords.
+Demo passwords are for a local demo only; never run this against a production database.
+"""
+
+from dataclasses import dataclass
+
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from rest_framework.authtoken.models import Token
+
+from collection.models import Campaign, ModelEndpoint
+
+DEMO_WORKERS = [f"worker{i}" for i in range(1, 7)]
+DEMO_WORKER_PASSWORD = "demo-worker-pw"
+DEMO_ADMIN = "admin"
+DEMO_ADMIN_PASSWORD = "demo-admin-pw"
+
+INSTRUCTIONS = """You will chat with a dialog model about any topic you like.
+* Write naturally, one message at a time. The model answers each message.
+* A chat has at least 14 turns and at most 30 (a turn is one message, yours or the model's).
+* When you have reached the minimum you may finish; you can also keep going up to the maximum.
+* If you need a break, come back later: your chat is kept and you can resume it.
+Afterwards other crowdworkers rate each of the model's replies for sensibleness, specificity and interestingness."""
+
+CONSENT = """This is a demo research study. Your messages are stored and shown to other raters without your name.
+Do not share personal information. You may stop at any time."""
+
+
+@dataclass
+class DemoSeed:
+    campaign: Campaign
+    admin_token: str
+
+
+@transaction.atomic
+def demo_seed(*, checkpoint_path: str) -> DemoSeed:
+    endpoint, _ = ModelEndpoint.objects.update_or_create(
+        name="tiny-demo",
+        defaults={
+            "backend": ModelEndpoint.Backend.LOCAL,
+            "checkpoint_path": checkpoint_path,
+            "sampling": {"top_k": 40, "temperature": 1.0, "max_new_tokens": 48},
+        },
+    )
+    campaign, _ = Campaign.objects.update_or_create(
+        slug="demo-quality",
+        defaults={
+            "name": "Demo quality (SSI) campaign",
+            "kind": Campaign.Kind.QUALITY,
+            "instructions": INSTRUCTIONS,
+            "consent_text": CONSENT,
+            "model_endpoint": endpoint,
+        },
+    )
+    users = get_user_model().objects
+    for name in DEMO_WORKERS:
+        user, _ = users.get_or_create(username=name)
+        user.set_password(DEMO_WORKER_PASSWORD)
+        user.save()
+    admin, _ = users.get_or_create(username=DEMO_ADMIN, defaults={"is_staff": True, "is_superuser": True})
+    admin.is_staff = admin.is_superuser = True
+    admin.set_password(DEMO_ADMIN_PASSWORD)
+    admin.save()
+    token, _ = Token.objects.get_or_create(user=admin)
+    return DemoSeed(campaign=campaign, admin_token=token.key)

@@ -1,0 +1,21 @@
+from django.core.management.base import BaseCommand
+
+from frontend.demo import DEMO_ADMIN, DEMO_ADMIN_PASSWORD, DEMO_WORKER_PASSWORD, DEMO_WORKERS, demo_seed
+
+
+class Command(BaseCommand):
+    help = "Seed the demo quality campaign and demo accounts (idempotent), and print how to log in."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--checkpoint", required=True, help="exported tiny checkpoint folder for the local model")
+        parser.add_argument("--url", default="http://127.0.0.1:8000/", help="where the demo is served (printed)")
+
+    def handle(self, *args, checkpoint: str, url: str, **options):
+        seed = demo_seed(checkpoint_path=checkpoint)
+        out = self.stdout.write
+        out(self.style.SUCCESS(f"Demo campaign '{seed.campaign.name}' ready, chatting with {checkpoint}"))
+        out(f"  Web UI:          {url}")
+        out(f"  Admin (review):  {url}admin/   user '{DEMO_ADMIN}' password '{DEMO_ADMIN_PASSWORD}'")
+        out(f"  Crowdworkers:    {', '.join(DEMO_WORKERS)}   password '{DEMO_WORKER_PASSWORD}'")
+        out(f"  API docs:        {url}api/docs/   admin token: {seed.admin_token}")
+        out("  Try: log in as worker1 and chat; then log in as worker2..worker6 to rate worker1's chat.")
