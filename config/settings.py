@@ -139,6 +139,11 @@ LAMDA_DEMO_CHECKPOINT = Path(
     os.environ.get("LAMDA_DEMO_CHECKPOINT", BASE_DIR / "var" / "checkpoints" / "tiny" / "export")
 )
 LAMDA_TOOLSET_INDEX = Path(os.environ.get("LAMDA_TOOLSET_INDEX", BASE_DIR / "var" / "toolset-index"))
+LAMDA_TOOLSET_OPENSEARCH_URL = os.environ.get("LAMDA_TOOLSET_OPENSEARCH_URL", "")
+LAMDA_TOOLSET_OPENSEARCH_INDEX = os.environ.get("LAMDA_TOOLSET_OPENSEARCH_INDEX", "lamda-passages")
+LAMDA_TOOLSET_TRANSLATOR_URL = os.environ.get("LAMDA_TOOLSET_TRANSLATOR_URL", "")
+LAMDA_TOOLSET_TRANSLATOR_API_KEY = os.environ.get("LAMDA_TOOLSET_TRANSLATOR_API_KEY", "")
+LAMDA_TOOLSET_RESULTS_PER_QUERY = int(os.environ.get("LAMDA_TOOLSET_RESULTS_PER_QUERY", "3"))
 
 LOGGING = {
     "version": 1,

@@ -39,13 +39,18 @@ class ToolQueryOutput(serializers.Serializer):
     created_at = serializers.DateTimeField()
 
 
-class ResearchSessionCreateApi(APIView):
-    class InputSerializer(serializers.Serializer):
-        turn_id = serializers.IntegerField(required=False, allow_null=True, min_value=1)
+class ResearchSessionCreateInput(serializers.Serializer):
+    turn_id = serializers.IntegerField(required=False, allow_null=True, min_value=1)
 
-    @extend_schema(
-        request=InputSerializer, responses={201: ResearchSessionOutput}, summary="Open a research session"
-    )
+
+class ResearchQueryRunInput(serializers.Serializer):
+    query = serializers.CharField(max_length=toolset.MAX_QUERY_CHARS, trim_whitespace=True)
+
+
+class ResearchSessionCreateApi(APIView):
+    InputSerializer = ResearchSessionCreateInput
+
+    @extend_schema(request=InputSerializer, responses={201: ResearchSessionOutput}, summary="Open a research session")
     def post(self, request: Request) -> Response:
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -61,8 +66,7 @@ class ResearchSessionCloseApi(APIView):
 
 
 class ResearchQueryRunApi(APIView):
-    class InputSerializer(serializers.Serializer):
-        query = serializers.CharField(max_length=toolset.MAX_QUERY_CHARS, trim_whitespace=True)
+    InputSerializer = ResearchQueryRunInput
 
     @extend_schema(
         request=InputSerializer,

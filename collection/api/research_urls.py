@@ -14,9 +14,7 @@ urlpatterns = [
         ResearchSessionCloseApi.as_view(),
         name="research-session-close",
     ),
-    path(
-        "research/sessions/<int:session_id>/query/", ResearchQueryRunApi.as_view(), name="research-query-run"
-    ),
+    path("research/sessions/<int:session_id>/query/", ResearchQueryRunApi.as_view(), name="research-query-run"),
     path(
         "research/sessions/<int:session_id>/queries/",
         ResearchQueryListApi.as_view(),

@@ -22,9 +22,7 @@ def _create(client, **body):
 
 
 def _ask(client, session_id, query):
-    return client.post(
-        reverse("collection_api:research-query-run", args=[session_id]), {"query": query}, format="json"
-    )
+    return client.post(reverse("collection_api:research-query-run", args=[session_id]), {"query": query}, format="json")
 
 
 @pytest.fixture
@@ -37,9 +35,7 @@ def research(worker_client):
 def test_worker_opens_a_session_and_every_query_is_logged_with_its_results(worker_client, research, worker):
     calc = _ask(worker_client, research, "135+7721")
     assert calc.status_code == 201
-    assert calc.data["results"] == [
-        {"tool": "calculator", "text": "7856", "title": "", "url": "", "snippet": ""}
-    ]
+    assert calc.data["results"] == [{"tool": "calculator", "text": "7856", "title": "", "url": "", "snippet": ""}]
     nadal = _ask(worker_client, research, "How old is Rafael Nadal?")
     first = nadal.data["results"][0]
     assert first["tool"] == "retrieval"

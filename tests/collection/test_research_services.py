@@ -14,9 +14,7 @@ pytestmark = pytest.mark.django_db
 
 def _corpus(tmp_path, rows):
     path = tmp_path / "corpus.jsonl"
-    path.write_text(
-        "\n".join(r if isinstance(r, str) else json.dumps(r) for r in rows) + "\n", encoding="utf-8"
-    )
+    path.write_text("\n".join(r if isinstance(r, str) else json.dumps(r) for r in rows) + "\n", encoding="utf-8")
     return path
 
 
@@ -41,9 +39,7 @@ def test_index_command_builds_the_platform_index_and_queries_use_it(settings, tm
     call_command("toolset_index", str(_corpus(tmp_path, ROWS)), "--no-progress")
     assert "indexed 2 passages" in capsys.readouterr().out
     logged = research_query_run(session=session, query="when does the zorblax widget ship")
-    assert [(r["title"], r["url"]) for r in logged.results] == [
-        ("Zorblax", "https://intranet.example/zorblax")
-    ]
+    assert [(r["title"], r["url"]) for r in logged.results] == [("Zorblax", "https://intranet.example/zorblax")]
 
 
 def test_index_command_reports_the_bad_line(settings, tmp_path):
@@ -73,3 +69,32 @@ def test_service_rejects_text_the_toolset_cannot_take(worker, settings, tmp_path
         with pytest.raises(ApplicationError, match="1 to 1000 characters"):
             research_query_run(session=session, query=bad)
     assert ResearchSession.objects.get(pk=session.pk).queries.count() == 0
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.timeout(30)
+def test_concurrent_asks_of_one_query_get_distinct_repeat_indexes(settings, tmp_path, worker):
+    import threading
+
+    from django.db import connection
+
+    settings.LAMDA_TOOLSET_INDEX = tmp_path / "none"
+    session = research_session_create(worker=worker)
+    barrier, errors = threading.Barrier(4), []
+
+    def ask():
+        try:
+            barrier.wait()
+            research_query_run(session=session, query="Grand Slam tennis titles")
+        except Exception as exc:  # surfaced by the assert below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=ask) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert sorted(session.queries.values_list("repeat_index", flat=True)) == [0, 1, 2, 3]

@@ -1,0 +1,5 @@
+import sys
+
+from toolset.cli import main
+
+sys.exit(main())
