@@ -75,7 +75,8 @@ TEMPLATES = [
 
 DATABASES = {
     "default": dj_database_url.parse(
-        os.environ.get("DATABASE_URL", "postgresql://lamda@127.0.0.1:54320/lamda"), conn_max_age=60
+        os.environ.get("DATABASE_URL", "postgresql://lamda@127.0.0.1:54320/lamda"),
+        conn_max_age=0 if ENV == "test" else 60,
     )
 }
 if not DATABASES["default"]["ENGINE"].endswith("postgresql"):
