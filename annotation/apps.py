@@ -4,3 +4,9 @@ from django.apps import AppConfig
 class AnnotationConfig(AppConfig):
     name = "annotation"
     verbose_name = "Annotation (rating items, leases, labels, aggregation)"
+
+    def ready(self) -> None:
+        from annotation.receivers import on_chat_session_completed
+        from collection.signals import chat_session_completed
+
+        chat_session_completed.connect(on_chat_session_completed, dispatch_uid="annotation.create_rating_items")

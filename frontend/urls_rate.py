@@ -1,1 +1,9 @@
-urlpatterns: list = []
+from django.urls import path
+
+from frontend.views import campaign, rate
+
+urlpatterns = [
+    path("rate/", rate.rate_next, name="rate"),
+    path("rate/<int:item_id>/", rate.rate_submit, name="rate_submit"),
+    path("campaigns/<slug:slug>/stats/", campaign.campaign_stats_page, name="campaign_stats"),
+]

@@ -1,0 +1,1 @@
+"""DRF API of the rating work: one small APIView per operation (serializers in serializers.py)."""

@@ -1,0 +1,58 @@
+from rest_framework import serializers
+
+from annotation.models import Answer
+
+
+class TurnOutput(serializers.Serializer):
+    index = serializers.IntegerField()
+    speaker = serializers.CharField()
+    text = serializers.CharField()
+
+
+class LabelOutput(serializers.Serializer):
+    item = serializers.IntegerField(source="item_id")
+    sensible = serializers.CharField()
+    specific = serializers.CharField(allow_null=True)
+    interesting = serializers.CharField(allow_null=True)
+    created_at = serializers.DateTimeField()
+
+
+class ItemOutput(serializers.Serializer):
+    """What a rater sees: the dialog up to the rated (last) turn, and only their own label."""
+
+    id = serializers.IntegerField(source="item.id")
+    campaign = serializers.CharField(source="item.campaign.slug")
+    rated_turn_index = serializers.SerializerMethodField()
+    dialog = TurnOutput(many=True)
+    lease_expires_at = serializers.DateTimeField(allow_null=True)
+    your_label = LabelOutput(source="own_label", allow_null=True)
+
+    def get_rated_turn_index(self, view) -> int:
+        return view.dialog[-1].index
+
+
+class ClaimInput(serializers.Serializer):
+    campaign = serializers.SlugField(required=False, help_text="only items of this campaign (its slug)")
+
+
+class LabelInput(serializers.Serializer):
+    """Only an explicit "yes" continues the cascade: leave `specific` out unless sensible is yes, and
+    `interesting` out unless specific is yes."""
+
+    sensible = serializers.ChoiceField(choices=Answer.choices)
+    specific = serializers.ChoiceField(choices=Answer.choices, required=False, allow_null=True)
+    interesting = serializers.ChoiceField(choices=Answer.choices, required=False, allow_null=True)
+
+
+class StatsOutput(serializers.Serializer):
+    campaign = serializers.CharField(source="campaign.slug")
+    rule_version = serializers.CharField()
+    items_total = serializers.IntegerField()
+    items_open = serializers.IntegerField()
+    items_complete = serializers.IntegerField()
+    items_aggregated = serializers.IntegerField()
+    labels = serializers.IntegerField()
+    sensibleness = serializers.FloatField(source="rates.sensible", allow_null=True)
+    specificity = serializers.FloatField(source="rates.specific", allow_null=True)
+    interestingness = serializers.FloatField(source="rates.interesting", allow_null=True)
+    ssi = serializers.FloatField(allow_null=True)

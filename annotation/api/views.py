@@ -1,0 +1,81 @@
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import status
+from rest_framework.permissions import IsAdminUser
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from annotation.api.serializers import ClaimInput, ItemOutput, LabelInput, LabelOutput, StatsOutput
+from annotation.selectors import campaign_stats, item_for_lease, item_for_rater
+from annotation.services.assignment import assignment_claim, assignment_release
+from annotation.services.labels import label_submit
+from collection.models import Campaign
+from config.api_errors import NotFound
+
+NO_WORK = "No rating work left for you right now. Try again later."
+
+
+class AssignmentNextApi(APIView):
+    """Give me my next item: a lease on an item I did not chat and did not rate (the same one while I hold
+    it)."""
+
+    @extend_schema(
+        request=ClaimInput,
+        responses={200: ItemOutput, 201: ItemOutput, 404: OpenApiResponse(description=NO_WORK)},
+    )
+    def post(self, request):
+        data = ClaimInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        campaign_id = None
+        if slug := data.validated_data.get("campaign"):
+            campaign_id = Campaign.objects.filter(slug=slug).values_list("pk", flat=True).first()
+            if campaign_id is None:
+                raise NotFound(f"No campaign '{slug}'.")
+        claim = assignment_claim(rater_id=request.user.pk, campaign_id=campaign_id)
+        if claim is None:
+            raise NotFound(NO_WORK, extra={"code": "no_work"})
+        view = item_for_lease(lease=claim.lease)
+        code = status.HTTP_200_OK if claim.reused else status.HTTP_201_CREATED
+        return Response(ItemOutput(view).data, status=code)
+
+
+class ItemDetailApi(APIView):
+    """An item I hold a lease on or rated: the dialog up to the rated turn and my own label."""
+
+    @extend_schema(responses={200: ItemOutput})
+    def get(self, request, item_id: int):
+        return Response(ItemOutput(item_for_rater(item_id=item_id, rater_id=request.user.pk)).data)
+
+
+class AssignmentReleaseApi(APIView):
+    """Give a leased item back without rating it."""
+
+    @extend_schema(request=None, responses={204: None})
+    def post(self, request, item_id: int):
+        assignment_release(rater_id=request.user.pk, item_id=item_id)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class LabelSubmitApi(APIView):
+    """Rate a leased item. The same answers twice -> 200 with the stored label; different answers -> 409."""
+
+    @extend_schema(request=LabelInput, responses={201: LabelOutput, 200: LabelOutput})
+    def post(self, request, item_id: int):
+        data = LabelInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        answers = {k: data.validated_data.get(k) for k in ("sensible", "specific", "interesting")}
+        result = label_submit(rater_id=request.user.pk, item_id=item_id, **answers)
+        code = status.HTTP_201_CREATED if result.created else status.HTTP_200_OK
+        return Response(LabelOutput(result.label).data, status=code)
+
+
+class CampaignStatsApi(APIView):
+    """Sensibleness, specificity, interestingness and SSI so far (staff only)."""
+
+    permission_classes = [IsAdminUser]
+
+    @extend_schema(responses={200: StatsOutput})
+    def get(self, request, slug: str):
+        campaign = Campaign.objects.filter(slug=slug).first()
+        if campaign is None:
+            raise NotFound(f"No campaign '{slug}'.")
+        return Response(StatsOutput(campaign_stats(campaign=campaign)).data)

@@ -1,1 +1,0 @@
-# Rating items, leases, labels and aggregates: see annotation/ models added by the annotation work.

@@ -1,0 +1,41 @@
+from django.conf import settings
+from django.db import models
+
+
+class RatingItem(models.Model):
+    """One model turn of a completed chat session, waiting for `required_labels` distinct raters.
+
+    `chatter` and `label_count` are denormalised on purpose: the claim query (docs/assignment.md) reads them
+    on every "give me my next item" without joining sessions or counting labels. `label_count` only changes
+    under this row's lock (annotation/services/labels.py).
+    """
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Collecting labels"
+        COMPLETE = "complete", "All labels in"
+
+    campaign = models.ForeignKey("collection.Campaign", on_delete=models.PROTECT, related_name="rating_items")
+    session = models.ForeignKey("collection.ChatSession", on_delete=models.PROTECT, related_name="rating_items")
+    turn = models.OneToOneField("collection.Turn", on_delete=models.PROTECT, related_name="rating_item")
+    chatter = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    required_labels = models.PositiveSmallIntegerField(help_text="campaign.raters_per_item when the item was made")
+    label_count = models.PositiveSmallIntegerField(default=0)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
+    created_at = models.DateTimeField(auto_now_add=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    aggregated_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["id"], condition=models.Q(status="open"), name="ratingitem_open_idx"),
+            models.Index(fields=["campaign", "status"], name="ratingitem_campaign_status_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(label_count__lte=models.F("required_labels")),
+                name="ratingitem_labels_le_quota",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"item {self.pk} (turn {self.turn_id}, {self.label_count}/{self.required_labels})"

@@ -1,0 +1,38 @@
+"""Helpers for annotation tests: completed sessions and their rating items (collection factories do
+the rest)."""
+
+import random
+
+from django.utils import timezone
+
+from annotation.models import RatingItem
+from annotation.services.items import rating_items_create_for_session
+from collection.models import ChatSession
+from tests.collection.factories import CampaignFactory, ChatSessionFactory
+
+ANSWERS = ("yes", "no", "maybe")
+
+
+def completed_session(*, campaign=None, worker=None, turns: int = 14, **campaign_kwargs) -> ChatSession:
+    """A finished session with `turns` alternating turns (human first): turns // 2 model turns."""
+    campaign = campaign or CampaignFactory(**campaign_kwargs)
+    kwargs = {"worker": worker} if worker is not None else {}
+    session = ChatSessionFactory(campaign=campaign, turns=turns, **kwargs)
+    session.status, session.ended_at = ChatSession.Status.FINISHED, timezone.now()
+    session.sent_for_rating = turns >= campaign.min_turns  # what collection's session_finish decides
+    session.save(update_fields=["status", "ended_at", "sent_for_rating"])
+    return session
+
+
+def rating_items(*, session: ChatSession | None = None, **kwargs) -> list[RatingItem]:
+    session = session or completed_session(**kwargs)
+    rating_items_create_for_session(session_id=session.pk)
+    return list(RatingItem.objects.filter(session=session).order_by("id"))
+
+
+def random_answers(rng: random.Random) -> dict[str, str | None]:
+    """A label that obeys the cascade (only yes continues)."""
+    sensible = rng.choice(ANSWERS)
+    specific = rng.choice(ANSWERS) if sensible == "yes" else None
+    interesting = rng.choice(ANSWERS) if specific == "yes" else None
+    return {"sensible": sensible, "specific": specific, "interesting": interesting}
