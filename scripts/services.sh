@@ -14,13 +14,27 @@ esac
 root=$(pwd)/var/$profile
 pgdata=$root/pg/data; pgrun=$root/pg/run; pglog=$root/pg/postgres.log
 bindir=$(dirname "$(ls /usr/lib/postgresql/*/bin/initdb 2>/dev/null | sort -V | tail -n1)")
-as_pg() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
+as_pg() { if [ "$(id -u)" = 0 ]; then (cd / && runuser -u postgres -- "$@"); else "$@"; fi; }
 
+pg_dir_for_root() {
+  # As root, the cluster runs as the `postgres` user, which must be able to reach var/<profile>/pg. When the
+  # checkout sits under a directory it cannot enter (e.g. /root), keep the files in /tmp and link them from var/.
+  mkdir -p "$root"
+  if [ ! -e "$root/pg" ] && ! runuser -u postgres -- test -x "$root"; then
+    local alt="${TMPDIR:-/tmp}/lamda-pg-$(pwd | md5sum | cut -c1-10)-$profile"
+    mkdir -p "$alt" && chown postgres "$alt" && ln -s "$alt" "$root/pg"
+  fi
+  if [ -L "$root/pg" ]; then  # postgres must be given the real path, not one through the link
+    local real; real=$(readlink -f "$root/pg")
+    pgdata=$real/data; pgrun=$real/run; pglog=$real/postgres.log
+  fi
+}
 start_pg() {
   [ -n "${DATABASE_URL:-}" ] && return 0
   [ -x "$bindir/initdb" ] || { echo "PostgreSQL not installed: run scripts/bootstrap.sh" >&2; exit 1; }
-  mkdir -p "$root/pg" "$pgrun"
-  [ "$(id -u)" = 0 ] && chown -R postgres "$root/pg"
+  [ "$(id -u)" = 0 ] && pg_dir_for_root
+  mkdir -p "$root/pg/" "$pgrun"
+  [ "$(id -u)" = 0 ] && chown -R postgres "$root/pg/"
   if [ ! -f "$pgdata/PG_VERSION" ]; then
     as_pg "$bindir/initdb" -D "$pgdata" -U lamda --auth=trust -E UTF8 --locale=C.UTF-8 >/dev/null
   fi
@@ -53,6 +67,7 @@ case "$action" in
     echo "export CELERY_BROKER_URL=${CELERY_BROKER_URL:-redis://127.0.0.1:$redis_port/0}"
     ;;
   stop)
+    [ -L "$root/pg" ] && pgdata=$(readlink -f "$root/pg")/data
     [ -f "$pgdata/PG_VERSION" ] && as_pg "$bindir/pg_ctl" -D "$pgdata" -m fast stop >/dev/null 2>&1 || true
     redis-cli -p "$redis_port" shutdown nosave >/dev/null 2>&1 || true
     ;;
