@@ -20,7 +20,7 @@ pg_dir_for_root() {
   # As root, the cluster runs as the `postgres` user, which must be able to reach var/<profile>/pg. When the
   # checkout sits under a directory it cannot enter (e.g. /root), keep the files in /tmp and link them from var/.
   mkdir -p "$root"
-  if [ ! -e "$root/pg" ] && ! runuser -u postgres -- test -x "$root"; then
+  if [ ! -e "$root/pg" ] && ! (cd / && runuser -u postgres -- test -x "$root"); then
     local alt="${TMPDIR:-/tmp}/lamda-pg-$(pwd | md5sum | cut -c1-10)-$profile"
     mkdir -p "$alt" && chown postgres "$alt" && ln -s "$alt" "$root/pg"
   fi
