@@ -1,0 +1,125 @@
+"""Chat with an exported model: the entry point of the platform's `local` model backend.
+
+    from training.inference import ChatModel
+    m = ChatModel.load("var/checkpoints/tiny/export")
+    r = m.respond(["Hi! How are you?"], top_k=40, temperature=1.0, max_new_tokens=64, seed=0)
+    r.text, r.model_id, r.model_version, r.sampling
+
+The prompt is `render_generation_prompt(context)` (docs/dataset-format.md); sampling stops at the end-of-response
+token. `respond_candidates` returns N sampled candidates from one KV-cache prefill (sample-and-rank builds on it).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from training.errors import TrainInputError
+
+
+@dataclass
+class Reply:
+    text: str
+    model_id: str
+    model_version: str
+    sampling: dict[str, Any] = field(default_factory=dict)
+    logprob: float = 0.0  # sum log-prob of the sampled tokens (for ranking candidates)
+    token_ids: list[int] = field(default_factory=list)
+
+
+class ChatModel:
+    """An exported model + its tokenizer, ready to answer dialog contexts. Not thread-safe: one call at a time."""
+
+    def __init__(self, model: torch.nn.Module, tokenizer: Any, config: Any, device: torch.device) -> None:
+        self.model, self.tokenizer, self.config, self.device = model, tokenizer, config, device
+        self.model_id: str = config.model_id
+        self.model_version: str = config.model_version
+
+    @classmethod
+    def load(cls, export_dir: str | Path, *, device: str | None = None) -> ChatModel:
+        """Load `<out>/export`. Raises TrainInputError (one line, names the file) when it is missing or damaged."""
+        from training.export import load_exported
+
+        dev = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
+        model, tokenizer, config = load_exported(export_dir, device=dev)
+        return cls(model, tokenizer, config, dev)
+
+    def _prompt(self, context: list[str], max_new_tokens: int) -> list[int]:
+        from training.format.render import render_generation_prompt
+
+        if not isinstance(context, list | tuple) or not all(isinstance(t, str) for t in context):
+            raise TypeError("context must be a list of strings (the dialog turns, oldest first)")
+        ids = render_generation_prompt(list(context), self.tokenizer)
+        # Keep the most recent turns: drop tokens from the left (after <s>) so prompt + reply fit the context.
+        room = self.config.model.max_seq_len - max_new_tokens
+        if room < 2:
+            raise ValueError(f"max_new_tokens={max_new_tokens} leaves no room in max_seq_len")
+        return ids if len(ids) <= room else ids[:1] + ids[len(ids) - room + 1 :]
+
+    def respond_candidates(
+        self,
+        context: list[str],
+        *,
+        num_candidates: int = 1,
+        top_k: int = 40,
+        temperature: float = 1.0,
+        max_new_tokens: int = 64,
+        seed: int | None = None,
+    ) -> list[Reply]:
+        """`num_candidates` sampled replies for one context (one prefill, KV cache expanded per candidate)."""
+        from training.generate import generate
+
+        if max_new_tokens < 1 or top_k < 1 or temperature <= 0:
+            raise ValueError("max_new_tokens and top_k must be >= 1 and temperature > 0")
+        prompt = self._prompt(context, max_new_tokens)
+        eor = self.tokenizer.special_id("EOR")
+        cands = generate(
+            self.model,
+            [prompt],
+            max_new_tokens=max_new_tokens,
+            top_k=top_k,
+            temperature=temperature,
+            num_candidates=num_candidates,
+            stop_ids={eor},
+            seed=seed,
+        )[0]
+        sampling = {
+            "top_k": top_k,
+            "temperature": temperature,
+            "max_new_tokens": max_new_tokens,
+            "seed": seed,
+            "num_candidates": num_candidates,
+        }
+        replies = []
+        for c in cands:
+            ids = list(c.token_ids)
+            if eor in ids:
+                ids = ids[: ids.index(eor)]
+            text = self.tokenizer.decode(ids).strip()
+            replies.append(Reply(text, self.model_id, self.model_version, dict(sampling), c.logprob, ids))
+        return replies
+
+    def respond(
+        self,
+        context: list[str],
+        *,
+        top_k: int = 40,
+        temperature: float = 1.0,
+        max_new_tokens: int = 64,
+        seed: int | None = None,
+    ) -> Reply:
+        """One sampled reply to `context` (the dialog turns so far, oldest first)."""
+        return self.respond_candidates(
+            context,
+            num_candidates=1,
+            top_k=top_k,
+            temperature=temperature,
+            max_new_tokens=max_new_tokens,
+            seed=seed,
+        )[0]
+
+
+__all__ = ["ChatModel", "Reply", "TrainInputError"]

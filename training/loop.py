@@ -1,0 +1,246 @@
+"""The training loop: plan -> build -> (resume | init-from) -> steps with periodic checkpoints -> export.
+
+One optimizer step = one GLOBAL batch of `batch_size` sequences, split over ranks and micro batches. The loss is
+the mean over every loss-masked token of the global batch: each micro batch's summed token loss is divided by the
+global masked-token count (`Batch.global_loss_tokens`), times world_size because FSDP averages gradients over
+ranks. So 2 ranks with half the batch each compute the same loss and gradient as 1 rank with the whole batch.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from contextlib import nullcontext
+from pathlib import Path
+from typing import Any
+
+import torch
+import torch.distributed as dist
+import torch.nn.functional as F
+
+from training import checkpoint as ckpt
+from training.errors import TrainInputError
+from training.metrics import RunLogger
+from training.optim import build_optimizer, lr_at, set_lr
+from training.run_setup import RunPlan, plan_run
+from training.train_config import TrainConfig
+
+
+def _all_reduce(t: torch.Tensor) -> torch.Tensor:
+    if dist.is_available() and dist.is_initialized():
+        dist.all_reduce(t)
+    return t
+
+
+def _rng_state(device: torch.device) -> dict[str, Any]:
+    state = {"torch": torch.get_rng_state(), "python": list(random.getstate()[1])}
+    if device.type == "cuda":
+        state["cuda"] = torch.cuda.get_rng_state(device)
+    return state
+
+
+def _set_rng_state(state: dict[str, Any], device: torch.device) -> None:
+    torch.set_rng_state(state["torch"])
+    random.setstate((3, tuple(state["python"]), None))
+    if device.type == "cuda" and "cuda" in state:
+        torch.cuda.set_rng_state(state["cuda"], device)
+
+
+def _train_tokenizer_fn(cfg: TrainConfig):
+    def train_tok(out_dir: Path) -> None:
+        from training.data import tokenizer_texts
+        from training.tokenizer import train_tokenizer
+
+        train_tokenizer(tokenizer_texts(cfg), out_dir, vocab_size=cfg.vocab_size, seed=cfg.seed)
+
+    return train_tok
+
+
+def micro_batch_loss(
+    model: torch.nn.Module, batch: Any, *, denom: torch.Tensor, world: int = 1, autocast: Any = None
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """(loss to backprop, detached summed token loss) for one micro batch."""
+    with autocast or nullcontext():
+        logits = model(batch.input_ids)
+    ce = F.cross_entropy(logits.flatten(0, 1), batch.targets.flatten(), reduction="none")
+    token_loss = (ce * batch.loss_mask.flatten().to(ce.dtype)).sum()
+    return token_loss * world / denom, token_loss.detach()
+
+
+class Trainer:
+    """Holds the run's objects; `run()` does the steps. Built by `train(cfg)`."""
+
+    def __init__(self, cfg: TrainConfig, plan: RunPlan, *, rank: int, world: int, device: torch.device) -> None:
+        from training.data import build_batches
+        from training.parallel import build_model, parallelize
+        from training.tokenizer import Tokenizer
+
+        self.cfg, self.plan, self.rank, self.world, self.device = cfg, plan, rank, world, device
+        self.out = cfg.out_dir
+        self.tokenizer = Tokenizer.load(plan.tokenizer_dir)
+        self.tokenizer.check_matches(plan.model_config.vocab_size, what=f"model config of {self.out}")
+        per_rank = max(1, cfg.batch_size // world)
+        self.micro = min(cfg.micro_batch_size or per_rank, per_rank)
+        if cfg.batch_size % (world * self.micro):
+            raise TrainInputError(
+                f"--batch-size {cfg.batch_size} is not a multiple of world size {world} x micro batch {self.micro}; "
+                f"pick a batch size divisible by {world * self.micro}"
+            )
+        self.accum = cfg.batch_size // (world * self.micro)
+        self.batches = build_batches(cfg, self.tokenizer, rank=rank, world_size=world, micro_batch=self.micro)
+        torch.manual_seed(cfg.seed)
+        model = build_model(plan.model_config, device=device, attention_backend=cfg.attention_backend)
+        cuda = device.type == "cuda"
+        self.model = parallelize(
+            model,
+            fsdp=world > 1,
+            compile=cfg.compile,
+            activation_checkpointing=cfg.activation_checkpointing,
+            param_dtype=torch.bfloat16 if cuda and world > 1 else None,
+        )
+        self.autocast = torch.autocast("cuda", dtype=torch.bfloat16) if cuda and world == 1 else nullcontext()
+        self.optimizer = build_optimizer(self.model, cfg)
+        self.step, self.tokens_seen = 0, 0
+
+    def restore(self) -> None:
+        plan = self.plan
+        if plan.resume_from is not None:
+            state = ckpt.load_checkpoint(plan.resume_from, model=self.model, optimizer=self.optimizer)
+            self.step, self.tokens_seen = int(state["step"]), int(state.get("tokens_seen", 0))
+            self.batches.load_state_dict(state["data"])
+            _set_rng_state(state["rng"], self.device)
+        elif plan.init_kind == "checkpoint":
+            ckpt.load_model_weights(plan.init_from, model=self.model)
+        elif plan.init_kind == "export":
+            self._load_export_weights(plan.init_from)
+
+    def _load_export_weights(self, path: Path) -> None:
+        from training.export import load_export_weights, read_export_config
+
+        load_export_weights(path, self.model, read_export_config(path))
+
+    def train_state(self) -> dict[str, Any]:
+        return {
+            "step": self.step,
+            "tokens_seen": self.tokens_seen,
+            "data": self.batches.state_dict(),
+            "rng": _rng_state(self.device),
+        }
+
+    def save(self) -> Path:
+        return ckpt.save_checkpoint(
+            self.out / "checkpoints",
+            step=self.step,
+            model=self.model,
+            optimizer=self.optimizer,
+            train_state=self.train_state(),
+            model_config=self.plan.model_config.to_dict(),
+            train_config=self.cfg.to_dict(),
+            tokenizer_dir=self.plan.tokenizer_dir,
+            keep=self.cfg.keep_checkpoints,
+        )
+
+    def train_step(self) -> dict[str, float]:
+        """One optimizer step over one global batch; returns the logged numbers."""
+        cfg = self.cfg
+        micro = [next(self.batches) for _ in range(self.accum)]
+        micro = [b.to(self.device) if hasattr(b, "to") else b for b in micro]
+        # masked tokens of the whole global batch (all ranks, all micro batches): the loss normaliser
+        denom = torch.tensor(float(max(1, micro[0].global_loss_tokens)), device=self.device)
+        lr = lr_at(self.step + 1, cfg)
+        set_lr(self.optimizer, lr)
+        loss_sum = torch.zeros((), dtype=torch.float64, device=self.device)
+        for i, batch in enumerate(micro):
+            if hasattr(self.model, "set_requires_gradient_sync"):
+                self.model.set_requires_gradient_sync(i == len(micro) - 1)
+            loss, token_loss = micro_batch_loss(
+                self.model, batch, denom=denom, world=self.world, autocast=self.autocast
+            )
+            loss.backward()
+            loss_sum += token_loss.to(torch.float64)
+        max_norm = cfg.grad_clip if cfg.grad_clip > 0 else float("inf")
+        grad_norm = torch.nn.utils.clip_grad_norm_(self.model.parameters(), max_norm)
+        if hasattr(grad_norm, "full_tensor"):
+            grad_norm = grad_norm.full_tensor()
+        self.optimizer.step()
+        self.optimizer.zero_grad(set_to_none=True)
+        loss = (_all_reduce(loss_sum.reshape(1)) / denom.to(torch.float64)).item()
+        self.step += 1
+        self.tokens_seen += cfg.batch_size * cfg.seq_len
+        return {"loss": loss, "lr": lr, "grad_norm": float(grad_norm), "loss_tokens": int(denom.item())}
+
+    def run(self, *, progress: bool) -> None:
+        from training.flops import mfu, peak_flops
+
+        cfg = self.cfg
+        with torch.random.fork_rng(devices=[]):  # the CPU peak is measured with random matrices: keep our RNG
+            peak = peak_flops(self.device)
+        if not peak:
+            note = f"MFU n/a: no known peak FLOP/s for device {self.device} (training/flops.py)"
+        elif self.device.type == "cpu":
+            note = f"MFU on CPU is relative to this machine's measured fp32 GEMM rate, {peak / 1e9:.0f} GFLOP/s"
+        else:
+            note = f"MFU relative to {peak / 1e12:.1f} TFLOP/s peak (training/flops.py)"
+        log = RunLogger(
+            self.out,
+            total_steps=cfg.steps,
+            start_step=self.step,
+            log_every=cfg.log_every,
+            enabled=self.rank == 0,
+            progress=progress,
+            peak_note=note,
+        )
+        if self.plan.resume_from is not None:
+            log.write(f"resumed from {self.plan.resume_from} at step {self.step}")
+        try:
+            while self.step < cfg.steps:
+                t0 = time.perf_counter()
+                rec = self.train_step()
+                dt = time.perf_counter() - t0
+                tps = log.tokens_per_s(dt, cfg.batch_size * cfg.seq_len)
+                m = mfu(tps / self.world, self.plan.model_config, cfg.seq_len, self.device)
+                log.log_step({"step": self.step, **rec, "step_s": dt, "tokens_per_s": tps, "mfu": m})
+                if self.step % cfg.ckpt_every == 0 or self.step == cfg.steps:
+                    self.save()
+        finally:
+            log.close()
+
+
+def train(cfg: TrainConfig, *, progress: bool = True) -> Path:
+    """Run (or resume) a training run; returns the export dir (or the out dir when --no-export)."""
+    from training.parallel import init_distributed
+
+    if cfg.device not in {"auto", "cpu", "cuda"}:
+        raise TrainInputError(f"--device {cfg.device!r}: use auto, cpu or cuda")
+    try:
+        rank, world, device = init_distributed(None if cfg.device == "auto" else cfg.device)
+    except ValueError as exc:
+        raise TrainInputError(f"--device {cfg.device}: {exc}") from None
+    try:
+        out = cfg.out_dir
+        if rank == 0:
+            out.mkdir(parents=True, exist_ok=True)
+        ckpt.cleanup_partial(out / "checkpoints")
+        plan = plan_run(cfg, train_tokenizer=_train_tokenizer_fn(cfg))
+        trainer = Trainer(cfg, plan, rank=rank, world=world, device=device)
+        trainer.restore()
+        trainer.run(progress=progress)
+        if not cfg.export:
+            return out
+        from training.export import export_model
+
+        return export_model(
+            out / "export",
+            model=trainer.model,
+            model_config=plan.model_config,
+            tokenizer_dir=plan.tokenizer_dir,
+            model_id=cfg.name,
+            step=trainer.step,
+            extra={"train_config": cfg.to_dict()},
+        )
+    except TrainInputError:
+        ckpt.cleanup_partial(cfg.out_dir / "checkpoints", sync=False)
+        raise
+    finally:
+        if dist.is_available() and dist.is_initialized():
+            dist.destroy_process_group()

@@ -1,0 +1,109 @@
+"""Command line of the trainer.
+
+    python -m training.train --preset tiny [--out DIR] [--data SNAPSHOT ...] [--mixture generative=1,...]
+    torchrun --nproc-per-node N -m training.train --preset tiny ...
+    python manage.py train --preset tiny ...          (thin Django command calling main(argv))
+
+User-fixable problems (unknown preset, bad dataset, corrupt checkpoint, tokenizer mismatch) print ONE line to
+stderr, leave no partial checkpoint behind, and exit with code 2. See docs/training.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+
+from training.errors import TrainInputError
+from training.train_config import RUN_PRESETS, TrainConfig, parse_mixture, parse_overrides, run_preset
+
+EXIT_USER_ERROR = 2
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # one line instead of the whole usage block
+        self.exit(EXIT_USER_ERROR, f"error: {message}; see {self.prog} --help\n")
+
+
+def build_parser(prog: str | None = None) -> argparse.ArgumentParser:
+    p = _Parser(prog=prog or "python -m training.train", description="Train a LaMDA-style decoder (docs/training.md).")
+    p.add_argument("--preset", default="tiny", help=f"run preset: {', '.join(RUN_PRESETS)} (default tiny)")
+    p.add_argument("--out", help="run dir for checkpoints, logs and export (default runs/<preset>)")
+    p.add_argument("--run-name", help="model_id of the export (default: the preset name)")
+    p.add_argument("--data", action="append", metavar="SNAPSHOT_DIR", help="dataset snapshot dir (repeatable)")
+    p.add_argument("--mixture", help="weights per example kind, e.g. generative=1,discriminative=1,research=0.5")
+    p.add_argument("--demo-dialogs", type=int, help="use only the first N demo-corpus dialogs")
+    p.add_argument("--truncate-long", action="store_true", help="drop examples longer than --seq-len")
+    p.add_argument("--init-from", help="checkpoint dir, run dir or export dir to fine-tune from")
+    p.add_argument("--tokenizer", help="existing tokenizer dir (default: train one, or take --init-from's)")
+    p.add_argument("--vocab-size", type=int, help="vocab size when a tokenizer is trained")
+    p.add_argument("--model-arg", action="append", default=[], metavar="KEY=VALUE", help="model config override")
+    p.add_argument("--steps", type=int)
+    p.add_argument("--seq-len", type=int)
+    p.add_argument("--batch-size", type=int, help="global batch size in sequences")
+    p.add_argument("--micro-batch-size", type=int, help="sequences per rank per forward (grad accumulation)")
+    p.add_argument("--lr", type=float)
+    p.add_argument("--warmup-steps", type=int)
+    p.add_argument("--schedule", choices=["cosine", "constant"])
+    p.add_argument("--weight-decay", type=float)
+    p.add_argument("--grad-clip", type=float)
+    p.add_argument("--ckpt-every", type=int)
+    p.add_argument("--keep-checkpoints", type=int)
+    p.add_argument("--log-every", type=int)
+    p.add_argument("--seed", type=int)
+    p.add_argument("--device", help="auto (default), cpu or cuda")
+    p.add_argument("--attention-backend", choices=["auto", "reference", "flex"])
+    p.add_argument("--compile", action=argparse.BooleanOptionalAction, default=None)
+    p.add_argument("--activation-checkpointing", action=argparse.BooleanOptionalAction, default=None)
+    p.add_argument("--no-export", action="store_true", help="skip the final export")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar (metrics.jsonl is still written)")
+    return p
+
+
+_DIRECT = (
+    "out run_name demo_dialogs init_from tokenizer vocab_size steps seq_len batch_size micro_batch_size lr "
+    "warmup_steps schedule weight_decay grad_clip ckpt_every keep_checkpoints log_every seed device "
+    "attention_backend compile activation_checkpointing"
+).split()
+
+
+def config_from_args(args: argparse.Namespace) -> TrainConfig:
+    cfg = run_preset(args.preset)
+    for name in _DIRECT:
+        value = getattr(args, name)
+        if value is not None:
+            setattr(cfg, name, value)
+    if args.data:
+        cfg.data = list(args.data)
+    if args.mixture:
+        cfg.mixture = parse_mixture(args.mixture)
+    if args.model_arg:
+        cfg.model_overrides = {**cfg.model_overrides, **parse_overrides(args.model_arg)}
+    cfg.truncate_long = cfg.truncate_long or args.truncate_long
+    cfg.export = cfg.export and not args.no_export
+    cfg.validate()
+    return cfg
+
+
+def main(argv: Sequence[str] | None = None, *, prog: str | None = None) -> int:
+    """Parse, train, export. Returns the exit code (0, or 2 for a user-fixable problem)."""
+    args = build_parser(prog).parse_args(argv)  # bad flags: one line, exit 2
+    rank = int(os.environ.get("RANK", "0"))
+    try:
+        cfg = config_from_args(args)
+        from training.loop import train  # imported here so that `--help` and flag errors stay fast
+
+        train(cfg, progress=not args.no_progress)
+    except TrainInputError as err:
+        if rank == 0 or "LOCAL_RANK" not in os.environ:
+            print(f"error: {err}", file=sys.stderr, flush=True)
+        return EXIT_USER_ERROR
+    except KeyboardInterrupt:
+        print("interrupted; run the same command again to resume from the last checkpoint", file=sys.stderr)
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
