@@ -17,7 +17,7 @@ if [ ! -f "$ckpt/export/config.json" ]; then
   echo "demo: training the tiny demo checkpoint into $ckpt (once; about two minutes on 2 cores)"
   $PY -m training.train --preset tiny --out "$ckpt"
 fi
-$PY manage.py demo_seed --checkpoint "$ckpt/export" --url "http://127.0.0.1:$port/"
+$PY manage.py demo_seed --checkpoint "$(pwd)/$ckpt/export" --url "http://127.0.0.1:$port/"
 
 mkdir -p var/demo
 $PY -m celery -A config worker -B --loglevel INFO --concurrency 2 \
