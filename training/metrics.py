@@ -73,6 +73,8 @@ class RunLogger:
                 unit="step",
                 file=sys.stderr,
                 dynamic_ncols=True,
+                # in a log file (no terminal) every refresh is a new line: refresh rarely there
+                mininterval=0.1 if sys.stderr.isatty() else 15.0,
             )
         if peak_note:
             self.write(peak_note)
