@@ -1,3 +1,7 @@
+import os
+import subprocess
+import sys
+
 import pytest
 from rest_framework.test import APIClient
 
@@ -24,3 +28,19 @@ def worker_client(worker):
     client = APIClient()
     client.force_authenticate(worker)
     return client
+
+
+@pytest.fixture(scope="session")
+def tiny_export(tmp_path_factory):
+    """A real trainer run (CLI, demo corpus, a few steps of a shrunken tiny model) and its export folder: what the
+    platform's `local` backend loads. Tests that need a trained export share this one run."""
+    out = tmp_path_factory.mktemp("tiny-run")
+    args = ["--preset", "tiny", "--out", str(out), "--steps", "4", "--demo-dialogs", "60", "--no-progress"]
+    args += ["--model-arg", "d_model=64", "--model-arg", "n_layers=2", "--model-arg", "n_heads=2"]
+    args += ["--model-arg", "d_ff=128", "--seq-len", "64", "--batch-size", "4", "--vocab-size", "512"]
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    done = subprocess.run(
+        [sys.executable, "-m", "training.train", *args], env=env, capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    return out / "export"
