@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import path, re_path
 
 from annotation.api.views import (
     AssignmentNextApi,
@@ -7,6 +7,7 @@ from annotation.api.views import (
     ItemDetailApi,
     LabelSubmitApi,
 )
+from config.api_errors import API_CATCH_ALL, api_not_found
 
 app_name = "annotation_api"
 urlpatterns = [
@@ -15,4 +16,6 @@ urlpatterns = [
     path("items/<int:item_id>/release/", AssignmentReleaseApi.as_view(), name="assignment-release"),
     path("items/<int:item_id>/labels/", LabelSubmitApi.as_view(), name="label-submit"),
     path("campaigns/<slug:slug>/stats/", CampaignStatsApi.as_view(), name="campaign-stats"),
+    # last: a path under this prefix that names no endpoint gets a JSON 404, not an HTML page
+    re_path(API_CATCH_ALL, api_not_found),
 ]

@@ -4,6 +4,7 @@ here."""
 from __future__ import annotations
 
 from django.contrib.auth.models import AbstractBaseUser
+from django.core.validators import slug_re
 from django.db.models import QuerySet
 
 from collection.models import Campaign, ChatSession, Consent, Turn
@@ -26,15 +27,21 @@ def campaign_get(*, slug: str, active_only: bool = True) -> Campaign:
     return campaign
 
 
+def campaign_id_for_slug(slug: str) -> int | None:
+    """The id of the campaign (open or closed) called `slug`; None when there is none, including for text that
+    cannot be a slug at all (e.g. holding a NUL character, which PostgreSQL would refuse in a query)."""
+    if not isinstance(slug, str) or not slug_re.fullmatch(slug):
+        return None
+    return Campaign.objects.filter(slug=slug).values_list("pk", flat=True).first()
+
+
 def consent_given(*, user: AbstractBaseUser, campaign: Campaign) -> bool:
     return Consent.objects.filter(campaign=campaign, worker=user).exists()
 
 
 def session_active_for(user: AbstractBaseUser, campaign: Campaign) -> ChatSession | None:
     """The worker's one active session in `campaign` (resume it), or None."""
-    return ChatSession.objects.filter(
-        campaign=campaign, worker=user, status=ChatSession.Status.ACTIVE
-    ).first()
+    return ChatSession.objects.filter(campaign=campaign, worker=user, status=ChatSession.Status.ACTIVE).first()
 
 
 def session_get(session_id: int, *, worker: AbstractBaseUser | None = None) -> ChatSession:

@@ -1,6 +1,30 @@
+from drf_spectacular.extensions import OpenApiSerializerFieldExtension
+from drf_spectacular.plumbing import ResolvedComponent
 from rest_framework import serializers
 
 from annotation.models import Answer
+
+
+class AnswerField(serializers.ChoiceField):
+    """yes / no / maybe. In the OpenAPI schema all three questions share one `Answer` enum component (plain
+    ChoiceFields would each get their own enum name for the same choices, a schema warning)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(choices=Answer.choices, **kwargs)
+
+
+class AnswerFieldSchema(OpenApiSerializerFieldExtension):
+    target_class = AnswerField
+
+    def map_serializer_field(self, auto_schema, direction):
+        component = ResolvedComponent(
+            name="Answer",
+            type=ResolvedComponent.SCHEMA,
+            object="Answer",
+            schema={"type": "string", "enum": list(Answer.values), "description": "yes, no or maybe"},
+        )
+        auto_schema.registry.register_on_missing(component)
+        return component.ref
 
 
 class TurnOutput(serializers.Serializer):
@@ -39,9 +63,9 @@ class LabelInput(serializers.Serializer):
     """Only an explicit "yes" continues the cascade: leave `specific` out unless sensible is yes, and
     `interesting` out unless specific is yes."""
 
-    sensible = serializers.ChoiceField(choices=Answer.choices)
-    specific = serializers.ChoiceField(choices=Answer.choices, required=False, allow_null=True)
-    interesting = serializers.ChoiceField(choices=Answer.choices, required=False, allow_null=True)
+    sensible = AnswerField()
+    specific = AnswerField(required=False, allow_null=True)
+    interesting = AnswerField(required=False, allow_null=True)
 
 
 class StatsOutput(serializers.Serializer):

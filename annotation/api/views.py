@@ -9,7 +9,8 @@ from annotation.selectors import campaign_stats, item_for_lease, item_for_rater
 from annotation.services.assignment import assignment_claim, assignment_release
 from annotation.services.labels import label_submit
 from collection.models import Campaign
-from config.api_errors import NotFound
+from collection.selectors import campaign_id_for_slug
+from config.api_errors import ErrorSerializer, NotFound, error_responses
 
 NO_WORK = "No rating work left for you right now. Try again later."
 
@@ -20,14 +21,19 @@ class AssignmentNextApi(APIView):
 
     @extend_schema(
         request=ClaimInput,
-        responses={200: ItemOutput, 201: ItemOutput, 404: OpenApiResponse(description=NO_WORK)},
+        responses={
+            200: ItemOutput,
+            201: ItemOutput,
+            **error_responses(400),
+            404: OpenApiResponse(ErrorSerializer, description=f"{NO_WORK} Or: no such campaign."),
+        },
     )
     def post(self, request):
         data = ClaimInput(data=request.data)
         data.is_valid(raise_exception=True)
         campaign_id = None
         if slug := data.validated_data.get("campaign"):
-            campaign_id = Campaign.objects.filter(slug=slug).values_list("pk", flat=True).first()
+            campaign_id = campaign_id_for_slug(slug)
             if campaign_id is None:
                 raise NotFound(f"No campaign '{slug}'.")
         claim = assignment_claim(rater_id=request.user.pk, campaign_id=campaign_id)
@@ -41,7 +47,7 @@ class AssignmentNextApi(APIView):
 class ItemDetailApi(APIView):
     """An item I hold a lease on or rated: the dialog up to the rated turn and my own label."""
 
-    @extend_schema(responses={200: ItemOutput})
+    @extend_schema(responses={200: ItemOutput, **error_responses(403, 404)})
     def get(self, request, item_id: int):
         return Response(ItemOutput(item_for_rater(item_id=item_id, rater_id=request.user.pk)).data)
 
@@ -49,7 +55,7 @@ class ItemDetailApi(APIView):
 class AssignmentReleaseApi(APIView):
     """Give a leased item back without rating it."""
 
-    @extend_schema(request=None, responses={204: None})
+    @extend_schema(request=None, responses={204: None, **error_responses(404)})
     def post(self, request, item_id: int):
         assignment_release(rater_id=request.user.pk, item_id=item_id)
         return Response(status=status.HTTP_204_NO_CONTENT)
@@ -58,7 +64,10 @@ class AssignmentReleaseApi(APIView):
 class LabelSubmitApi(APIView):
     """Rate a leased item. The same answers twice -> 200 with the stored label; different answers -> 409."""
 
-    @extend_schema(request=LabelInput, responses={201: LabelOutput, 200: LabelOutput})
+    @extend_schema(
+        request=LabelInput,
+        responses={201: LabelOutput, 200: LabelOutput, **error_responses(400, 403, 404, 409)},
+    )
     def post(self, request, item_id: int):
         data = LabelInput(data=request.data)
         data.is_valid(raise_exception=True)
@@ -73,7 +82,7 @@ class CampaignStatsApi(APIView):
 
     permission_classes = [IsAdminUser]
 
-    @extend_schema(responses={200: StatsOutput})
+    @extend_schema(responses={200: StatsOutput, **error_responses(403, 404)})
     def get(self, request, slug: str):
         campaign = Campaign.objects.filter(slug=slug).first()
         if campaign is None:

@@ -12,19 +12,17 @@ from collection.api.chat_serializers import (
     ChatSessionDetailSerializer,
     ChatSessionSerializer,
     ConsentSerializer,
-    ErrorSerializer,
     MessageInputSerializer,
     MessageOutputSerializer,
 )
 from collection.services.chat import ModelUnavailable, message_send, reply_retry
 from collection.services.chat_session import session_finish, session_start
 from collection.services.consent import consent_accept
+from config.api_errors import BAD_INPUT, ERROR, ErrorSerializer
 
 TAGS = ["chat"]
-ERR = OpenApiResponse(ErrorSerializer)
-MODEL_DOWN = OpenApiResponse(
-    ErrorSerializer, description="model unavailable; the message is kept, POST retry"
-)
+ERR = ERROR
+MODEL_DOWN = OpenApiResponse(ErrorSerializer, description="model unavailable; the message is kept, POST retry")
 
 
 class CampaignListApi(APIView):
@@ -63,9 +61,7 @@ class SessionStartApi(APIView):
 
 
 class SessionDetailApi(APIView):
-    @extend_schema(
-        tags=TAGS, operation_id="chat_session_get", responses={200: ChatSessionDetailSerializer, 404: ERR}
-    )
+    @extend_schema(tags=TAGS, operation_id="chat_session_get", responses={200: ChatSessionDetailSerializer, 404: ERR})
     def get(self, request, session_id: int):
         """One of my sessions with all its turns."""
         session = selectors.session_get(session_id, worker=request.user)
@@ -84,10 +80,8 @@ class MessageSendApi(APIView):
         request=MessageInputSerializer,
         responses={
             201: MessageOutputSerializer,
-            200: OpenApiResponse(
-                MessageOutputSerializer, description="replay of an earlier client_message_id"
-            ),
-            400: ERR,
+            200: OpenApiResponse(MessageOutputSerializer, description="replay of an earlier client_message_id"),
+            400: BAD_INPUT,
             404: ERR,
             409: ERR,
             502: MODEL_DOWN,

@@ -6,10 +6,6 @@ from collection import selectors
 from collection.models import ChatSession, Turn
 
 
-class ErrorSerializer(serializers.Serializer):
-    detail = serializers.CharField()
-
-
 class ChatCampaignSerializer(serializers.Serializer):
     slug = serializers.SlugField()
     name = serializers.CharField()
@@ -57,14 +53,10 @@ class ChatSessionSerializer(serializers.ModelSerializer):
     min_turns = serializers.IntegerField(source="campaign.min_turns")
     max_turns = serializers.IntegerField(source="campaign.max_turns")
     turns_remaining = serializers.SerializerMethodField(help_text="turns still needed before finishing")
-    reply_pending = serializers.SerializerMethodField(
-        help_text="the model's reply to the last message is missing"
-    )
+    reply_pending = serializers.SerializerMethodField(help_text="the model's reply to the last message is missing")
     can_send = serializers.SerializerMethodField()
     can_finish = serializers.SerializerMethodField()
-    message = serializers.SerializerMethodField(
-        help_text="why the session takes no more messages, if it does not"
-    )
+    message = serializers.SerializerMethodField(help_text="why the session takes no more messages, if it does not")
 
     class Meta:
         model = ChatSession

@@ -7,11 +7,7 @@ urlpatterns = [
     path("chat/campaigns/<slug:slug>/consent/", chat.ConsentAcceptApi.as_view(), name="chat-consent"),
     path("chat/campaigns/<slug:slug>/sessions/", chat.SessionStartApi.as_view(), name="chat-session-start"),
     path("chat/sessions/<int:session_id>/", chat.SessionDetailApi.as_view(), name="chat-session"),
-    path(
-        "chat/sessions/<int:session_id>/messages/", chat.MessageSendApi.as_view(), name="chat-session-message"
-    ),
+    path("chat/sessions/<int:session_id>/messages/", chat.MessageSendApi.as_view(), name="chat-session-message"),
     path("chat/sessions/<int:session_id>/retry/", chat.ReplyRetryApi.as_view(), name="chat-session-retry"),
-    path(
-        "chat/sessions/<int:session_id>/finish/", chat.SessionFinishApi.as_view(), name="chat-session-finish"
-    ),
+    path("chat/sessions/<int:session_id>/finish/", chat.SessionFinishApi.as_view(), name="chat-session-finish"),
 ]

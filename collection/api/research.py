@@ -13,6 +13,7 @@ from rest_framework.views import APIView
 import toolset
 from collection.research_selectors import research_session_get, tool_query_list
 from collection.services.research import research_query_run, research_session_close, research_session_create
+from config.api_errors import error_responses
 
 
 class ResearchSessionOutput(serializers.Serializer):
@@ -50,7 +51,11 @@ class ResearchQueryRunInput(serializers.Serializer):
 class ResearchSessionCreateApi(APIView):
     InputSerializer = ResearchSessionCreateInput
 
-    @extend_schema(request=InputSerializer, responses={201: ResearchSessionOutput}, summary="Open a research session")
+    @extend_schema(
+        request=InputSerializer,
+        responses={201: ResearchSessionOutput, **error_responses(400)},
+        summary="Open a research session",
+    )
     def post(self, request: Request) -> Response:
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -59,7 +64,9 @@ class ResearchSessionCreateApi(APIView):
 
 
 class ResearchSessionCloseApi(APIView):
-    @extend_schema(request=None, responses={200: ResearchSessionOutput}, summary="Close a research session")
+    @extend_schema(
+        request=None, responses={200: ResearchSessionOutput, **error_responses(404)}, summary="Close a research session"
+    )
     def post(self, request: Request, session_id: int) -> Response:
         session = research_session_get(session_id=session_id, worker=request.user)
         return Response(ResearchSessionOutput(research_session_close(session=session)).data)
@@ -70,7 +77,7 @@ class ResearchQueryRunApi(APIView):
 
     @extend_schema(
         request=InputSerializer,
-        responses={201: ToolQueryOutput},
+        responses={201: ToolQueryOutput, **error_responses(400, 404, 409)},
         summary="Run the toolset (calculator, translator, retrieval) and log the query with its results",
     )
     def post(self, request: Request, session_id: int) -> Response:
@@ -82,7 +89,9 @@ class ResearchQueryRunApi(APIView):
 
 
 class ResearchQueryListApi(APIView):
-    @extend_schema(responses={200: ToolQueryOutput(many=True)}, summary="Every query of a research session")
+    @extend_schema(
+        responses={200: ToolQueryOutput(many=True), **error_responses(404)}, summary="Every query of a research session"
+    )
     def get(self, request: Request, session_id: int) -> Response:
         session = research_session_get(session_id=session_id, worker=request.user)
         return Response(ToolQueryOutput(tool_query_list(session=session), many=True).data)

@@ -1,4 +1,8 @@
+import json
+import math
+
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 
 
@@ -13,12 +17,8 @@ class ModelEndpoint(models.Model):
     backend = models.CharField(max_length=20, choices=Backend.choices)
     base_url = models.URLField(blank=True, help_text="openai: e.g. http://127.0.0.1:8001/v1")
     model_name = models.CharField(max_length=200, blank=True, help_text="openai: the 'model' field sent")
-    api_key_env = models.CharField(
-        max_length=100, blank=True, help_text="name of the env var holding the key"
-    )
-    checkpoint_path = models.CharField(
-        max_length=500, blank=True, help_text="local: exported checkpoint folder"
-    )
+    api_key_env = models.CharField(max_length=100, blank=True, help_text="name of the env var holding the key")
+    checkpoint_path = models.CharField(max_length=500, blank=True, help_text="local: exported checkpoint folder")
     sampling = models.JSONField(default=dict, blank=True, help_text='e.g. {"temperature": 1.0, "top_k": 40}')
     timeout_seconds = models.FloatField(default=30.0)
     max_retries = models.PositiveSmallIntegerField(default=2)
@@ -26,6 +26,25 @@ class ModelEndpoint(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.backend})"
+
+    def clean(self) -> None:
+        """Admin-form checks the database cannot make: a config that would fail every chat is refused here."""
+        problem = endpoint_config_problem(sampling=self.sampling, timeout_seconds=self.timeout_seconds)
+        if problem:
+            raise ValidationError({problem[0]: problem[1]})
+
+
+def endpoint_config_problem(*, sampling: object, timeout_seconds: object) -> tuple[str, str] | None:
+    """(field, message) for the first thing wrong with an endpoint's sampling or timeout, or None. Sampling must
+    be a JSON object (PostgreSQL jsonb cannot store the NUL character); the timeout a positive number of
+    seconds."""
+    if not isinstance(sampling, dict):
+        return "sampling", 'Sampling must be a JSON object, e.g. {"temperature": 1.0, "top_k": 40}.'
+    if "\\u0000" in json.dumps(sampling):
+        return "sampling", "Sampling cannot contain the NUL character (\\u0000)."
+    if isinstance(timeout_seconds, int | float) and not (math.isfinite(timeout_seconds) and timeout_seconds > 0):
+        return "timeout_seconds", "The timeout must be a positive number of seconds."
+    return None
 
 
 class Campaign(models.Model):
@@ -45,9 +64,7 @@ class Campaign(models.Model):
     min_turns = models.PositiveSmallIntegerField(default=14)
     max_turns = models.PositiveSmallIntegerField(default=30)
     raters_per_item = models.PositiveSmallIntegerField(default=5)
-    positive_threshold = models.PositiveSmallIntegerField(
-        default=3, help_text="yes votes needed out of raters"
-    )
+    positive_threshold = models.PositiveSmallIntegerField(default=3, help_text="yes votes needed out of raters")
     idle_timeout_minutes = models.PositiveIntegerField(default=30)
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)

@@ -73,6 +73,17 @@ def message_clean(text: object) -> str:
     return cleaned
 
 
+def client_message_id_check(client_message_id: object) -> None:
+    """ApplicationError (400) unless the idempotency key is text of at most CLIENT_ID_MAX characters that the
+    database can store (no NUL)."""
+    if not isinstance(client_message_id, str):
+        raise ApplicationError("client_message_id must be text.")
+    if len(client_message_id) > CLIENT_ID_MAX:
+        raise ApplicationError(f"client_message_id is longer than {CLIENT_ID_MAX} characters.")
+    if "\x00" in client_message_id:
+        raise ApplicationError("client_message_id contains a NUL character, which cannot be stored.")
+
+
 def message_send(
     *,
     session_id: int,
@@ -84,8 +95,7 @@ def message_send(
     """Store the worker's message, then the model's reply. `client_message_id` makes a repeated send a no-op
     that returns what the first stored; `expected_turn_count` (the turn count the client last saw) rejects
     stale sends."""
-    if len(client_message_id) > CLIENT_ID_MAX:
-        raise ApplicationError(f"client_message_id is longer than {CLIENT_ID_MAX} characters.")
+    client_message_id_check(client_message_id)
     result = _human_turn_store(
         session_id=session_id,
         worker=worker,
@@ -131,8 +141,7 @@ def _human_turn_store(
         raise Conflict(selectors.session_state_message(session))
     if selectors.session_reply_pending(session):
         raise Conflict(
-            "The model has not replied to your last message yet. "
-            "Wait for the reply, or retry it if it failed.",
+            "The model has not replied to your last message yet. Wait for the reply, or retry it if it failed.",
             extra={"code": "reply_pending"},
         )
     if expected_turn_count is not None and expected_turn_count != session.turn_count:
@@ -170,17 +179,13 @@ def _reply_generate(*, session: ChatSession, human_turn: Turn) -> tuple[Turn, Ch
     try:
         reply = backends.backend_for(session.campaign.model_endpoint).generate(dialog)
     except backends.BackendError as exc:
-        log.warning(
-            "model reply failed for session %s turn %s: %s", session.pk, human_turn.index, exc.message
-        )
+        log.warning("model reply failed for session %s turn %s: %s", session.pk, human_turn.index, exc.message)
         raise ModelUnavailable(exc, session=session, human_turn=human_turn) from exc
     return _model_turn_store(session_id=session.pk, human_turn=human_turn, reply=reply)
 
 
 @transaction.atomic
-def _model_turn_store(
-    *, session_id: int, human_turn: Turn, reply: backends.Reply
-) -> tuple[Turn, ChatSession]:
+def _model_turn_store(*, session_id: int, human_turn: Turn, reply: backends.Reply) -> tuple[Turn, ChatSession]:
     session = session_lock(session_id=session_id)
     existing = Turn.objects.filter(session=session, index=human_turn.index + 1).first()
     if existing is not None:  # a concurrent retry stored a reply first: keep that one

@@ -11,7 +11,7 @@ from annotation.rules import QUALITY_ATTRIBUTES
 from annotation.selectors import item_for_lease, item_for_rater
 from annotation.services.assignment import assignment_claim
 from annotation.services.labels import label_submit
-from collection.models import Campaign
+from collection.selectors import campaign_id_for_slug
 from config.api_errors import ApplicationError
 
 QUESTIONS = [
@@ -61,7 +61,7 @@ def rate_next(request):
     slug = request.GET.get("campaign", "")
     campaign_id = None
     if slug:
-        campaign_id = Campaign.objects.filter(slug=slug).values_list("pk", flat=True).first()
+        campaign_id = campaign_id_for_slug(slug)
         if campaign_id is None:
             return render(request, "frontend/rate/no_work.html", {"unknown_campaign": slug}, status=404)
     claim = assignment_claim(rater_id=request.user.pk, campaign_id=campaign_id)
