@@ -9,6 +9,16 @@ from tests.factories import UserFactory
 
 
 @pytest.fixture
+def fake_backend(monkeypatch):
+    """Every ModelEndpoint answers through one FakeBackend (inspect .calls, set .fail_with)."""
+    from tests.collection.fakes import FakeBackend
+
+    backend = FakeBackend()
+    monkeypatch.setattr("collection.backends.backend_for", lambda endpoint: backend)
+    return backend
+
+
+@pytest.fixture
 def user_factory():
     return UserFactory
 

@@ -40,8 +40,7 @@ def _rate_until_no_work(rater_id, barrier, errors, submits):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_concurrent_claims_and_submits_never_exceed_the_quota(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+def test_concurrent_claims_and_submits_never_exceed_the_quota():
     campaign = CampaignFactory()
     raters = [UserFactory() for _ in range(N_RATERS)]
     sessions = [completed_session(campaign=campaign, turns=20) for _ in range(2)]

@@ -82,7 +82,5 @@ class TurnFactory(factory.django.DjangoModelFactory):
     text = factory.LazyAttribute(lambda o: f"{o.speaker} utterance {o.index}")
     model_id = factory.LazyAttribute(lambda o: "test-model" if o.speaker == Turn.Speaker.MODEL else "")
     model_version = factory.LazyAttribute(lambda o: "test-v1" if o.speaker == Turn.Speaker.MODEL else "")
-    sampling = factory.LazyAttribute(
-        lambda o: {"temperature": 0.7} if o.speaker == Turn.Speaker.MODEL else {}
-    )
+    sampling = factory.LazyAttribute(lambda o: {"temperature": 0.7} if o.speaker == Turn.Speaker.MODEL else {})
     latency_ms = factory.LazyAttribute(lambda o: 5 if o.speaker == Turn.Speaker.MODEL else None)

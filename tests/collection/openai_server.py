@@ -47,9 +47,7 @@ class _Handler(BaseHTTPRequestHandler):
             "object": "chat.completion",
             "model": stub.served_model,
             "system_fingerprint": stub.fingerprint,
-            "choices": [
-                {"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": "stop"}
-            ],
+            "choices": [{"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": "stop"}],
         }
         self._send(200, json.dumps(payload).encode())
 
@@ -81,9 +79,7 @@ class OpenAIStubServer:
         self._httpd = _Server(("127.0.0.1", 0), _Handler)
         self._httpd.stub = self
         # short poll so shutdown() returns quickly (the default 0.5 s adds up over many tests)
-        self._thread = threading.Thread(
-            target=self._httpd.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
-        )
+        self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
 
     @property
     def base_url(self) -> str:

@@ -20,9 +20,7 @@ DIALOG = [
     Utterance("model", "fine thanks"),
     Utterance("human", "what music"),
 ]
-WORDS = (
-    "hello hi how are you fine thanks what about music movie book cat dog food tea travel city good".split()
-)
+WORDS = "hello hi how are you fine thanks what about music movie book cat dog food tea travel city good".split()
 
 
 @pytest.fixture(autouse=True)
@@ -50,9 +48,7 @@ def random_export(request, tmp_path_factory):
     rng = random.Random(0)
     texts = [" ".join(rng.choice(WORDS) for _ in range(6)) for _ in range(300)]
     tok = train_tokenizer(texts, root / "tok", vocab_size=400, num_threads=1)
-    cfg = ModelConfig(
-        vocab_size=tok.vocab_size, d_model=32, n_layers=1, n_heads=2, d_head=16, d_ff=64, max_seq_len=96
-    )
+    cfg = ModelConfig(vocab_size=tok.vocab_size, d_model=32, n_layers=1, n_heads=2, d_head=16, d_ff=64, max_seq_len=96)
     model = build_model(cfg, device="cpu")
     return export_model(
         root / "export", model=model, model_config=cfg, tokenizer_dir=root / "tok", model_id="rand", step=0
@@ -102,9 +98,7 @@ class FakeChatModel:
 def test_contract_caches_per_path_and_passes_context_and_sampling(monkeypatch, tmp_path):
     monkeypatch.setattr("training.inference.ChatModel", FakeChatModel)
     FakeChatModel.loads = 0
-    endpoint = local_endpoint(
-        tmp_path, top_k=5, temperature=0.5, max_new_tokens=9, seed=3, system_prompt="ignored"
-    )
+    endpoint = local_endpoint(tmp_path, top_k=5, temperature=0.5, max_new_tokens=9, seed=3, system_prompt="ignored")
     first = backend_for(endpoint).generate(DIALOG)
     backend_for(endpoint).generate(DIALOG[:1])
     assert FakeChatModel.loads == 1, "loaded once per path and process"

@@ -60,9 +60,7 @@ def test_system_prompt_extra_body_and_api_key(server, monkeypatch):
 
 
 def test_missing_api_key_env_is_a_config_error():
-    endpoint = ModelEndpoint(
-        name="e", backend="openai", base_url="http://x/v1", api_key_env="NO_SUCH_KEY_VAR_XYZ"
-    )
+    endpoint = ModelEndpoint(name="e", backend="openai", base_url="http://x/v1", api_key_env="NO_SUCH_KEY_VAR_XYZ")
     with pytest.raises(BackendError, match="NO_SUCH_KEY_VAR_XYZ") as info:
         backend_for(endpoint)
     assert info.value.kind == "config"

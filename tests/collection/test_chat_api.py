@@ -112,9 +112,7 @@ def test_malformed_json_is_400(worker_client, session):
 
 def test_three_megabyte_body_is_400_not_500(worker_client, session):
     body = json.dumps({"text": "x" * (3 * 1024 * 1024)})
-    r = worker_client.post(
-        url("chat-session-message", session.pk), data=body, content_type="application/json"
-    )
+    r = worker_client.post(url("chat-session-message", session.pk), data=body, content_type="application/json")
     assert r.status_code == 400
     assert Turn.objects.filter(session=session).count() == 0
 
@@ -179,12 +177,7 @@ def test_script_tag_is_stored_verbatim_and_returned_as_json_text(worker_client, 
 def test_openapi_schema_lists_every_chat_operation(worker_client):
     r = worker_client.get(reverse("schema"), {"format": "json"})
     assert r.status_code == 200
-    ops = {
-        op["operationId"]
-        for path in r.json()["paths"].values()
-        for op in path.values()
-        if "operationId" in op
-    }
+    ops = {op["operationId"] for path in r.json()["paths"].values() for op in path.values() if "operationId" in op}
     assert {
         "chat_campaigns_list",
         "chat_consent_accept",

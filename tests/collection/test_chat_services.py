@@ -72,9 +72,7 @@ def test_model_sees_the_whole_dialog(session, worker, fake_backend):
 
 
 def test_backend_failure_keeps_the_message_and_retry_fills_the_reply(session, worker, fake_backend):
-    fake_backend.fail_with = BackendError(
-        "the model server at http://x did not answer within 2 s", kind="timeout"
-    )
+    fake_backend.fail_with = BackendError("the model server at http://x did not answer within 2 s", kind="timeout")
     with pytest.raises(ModelUnavailable) as info:
         send(session, worker, "are you there?")
     assert info.value.status_code == 503
@@ -102,11 +100,7 @@ def test_bad_response_maps_to_502(session, worker, fake_backend):
 def test_client_message_id_makes_a_repeated_send_store_one_turn(session, worker, fake_backend):
     first = send(session, worker, "hi", client_message_id="abc")
     again = send(session, worker, "hi", client_message_id="abc")
-    assert (
-        again.replayed
-        and again.human_turn.pk == first.human_turn.pk
-        and again.model_turn.pk == first.model_turn.pk
-    )
+    assert again.replayed and again.human_turn.pk == first.human_turn.pk and again.model_turn.pk == first.model_turn.pk
     assert session.turns.count() == 2 and len(fake_backend.calls) == 1
     with pytest.raises(Conflict, match="different message"):
         send(session, worker, "something else", client_message_id="abc")
@@ -200,9 +194,7 @@ def test_odd_max_stops_when_no_room_for_a_reply(worker, fake_backend):
     send(s, worker)
     send(s, worker)
     s.refresh_from_db()
-    assert s.turn_count == 4 and s.status == ChatSession.Status.FINISHED, (
-        "a 5th turn would leave no room for a reply"
-    )
+    assert s.turn_count == 4 and s.status == ChatSession.Status.FINISHED, "a 5th turn would leave no room for a reply"
 
 
 def test_late_reply_to_a_closed_session_is_not_stored(session, worker, fake_backend):

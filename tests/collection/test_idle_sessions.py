@@ -26,9 +26,7 @@ def completed_signals():
 
 
 def idle(session, minutes):
-    ChatSession.objects.filter(pk=session.pk).update(
-        last_activity_at=timezone.now() - timedelta(minutes=minutes)
-    )
+    ChatSession.objects.filter(pk=session.pk).update(last_activity_at=timezone.now() - timedelta(minutes=minutes))
 
 
 def test_idle_sessions_closed_kept_and_only_complete_ones_rated(db, completed_signals):
@@ -63,9 +61,7 @@ def test_timeout_is_per_campaign(db):
 
 def test_dangling_human_turn_is_not_counted(db, completed_signals):
     camp = CampaignFactory(min_turns=4, max_turns=8)
-    s = ChatSessionFactory(
-        campaign=camp, turns=5
-    )  # 4 complete turns and a message still waiting for its reply
+    s = ChatSessionFactory(campaign=camp, turns=5)  # 4 complete turns and a message still waiting for its reply
     idle(s, 60)
     assert sessions_close_idle() == [s.pk]
     s.refresh_from_db()

@@ -9,23 +9,10 @@ from django.urls import reverse
 from collection.backends import BackendError
 from collection.models import ChatSession, Consent, Turn
 from tests.collection.factories import CampaignFactory, ChatSessionFactory
-from tests.collection.fakes import FakeBackend
 from tests.factories import UserFactory
 
 XSS = "<script>alert(1)</script>"
 ESCAPED = "&lt;script&gt;alert(1)&lt;/script&gt;"
-
-
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-@pytest.fixture
-def fake_backend(monkeypatch):
-    backend = FakeBackend()
-    monkeypatch.setattr("collection.backends.backend_for", lambda endpoint: backend)
-    return backend
 
 
 @pytest.fixture

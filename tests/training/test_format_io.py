@@ -100,9 +100,7 @@ def rewrite_line(snap, rel, lineno, obj):
     lines = path.read_text().splitlines()
     lines[lineno - 1] = json.dumps(obj)
     path.write_text("\n".join(lines) + "\n")
-    edit_manifest(
-        snap, lambda m: [f.update(sha256=sha256_file(path)) for f in m["files"] if f["path"] == rel]
-    )
+    edit_manifest(snap, lambda m: [f.update(sha256=sha256_file(path)) for f in m["files"] if f["path"] == rel])
 
 
 def test_unknown_kind_names_the_line(copy):
@@ -121,9 +119,7 @@ def test_kind_must_match_the_manifest(copy):
 def test_invalid_field_names_the_line(copy):
     line = {"kind": "discriminative", "context": [], "response": "x", "attribute": "SENSIBLE", "rating": 5}
     rewrite_line(copy, "data/discriminative-00000.jsonl", 4, line)
-    with pytest.raises(
-        DatasetError, match=r"discriminative-00000.jsonl:4: rating must be the integer 0 or 1"
-    ):
+    with pytest.raises(DatasetError, match=r"discriminative-00000.jsonl:4: rating must be the integer 0 or 1"):
         load_snapshot(copy)
 
 
@@ -184,8 +180,6 @@ def test_corrupt_parquet(tmp_path):
     write_snapshot(out, spec_examples(), format="parquet")
     path = out / "data" / "generative-00000.parquet"
     path.write_bytes(b"PAR1 garbage")
-    edit_manifest(
-        out, lambda m: [f.update(sha256=sha256_file(path)) for f in m["files"] if "generative" in f["path"]]
-    )
+    edit_manifest(out, lambda m: [f.update(sha256=sha256_file(path)) for f in m["files"] if "generative" in f["path"]])
     with pytest.raises(DatasetError, match=r"generative-00000.parquet: unreadable Parquet"):
         load_snapshot(out)

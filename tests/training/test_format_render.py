@@ -106,9 +106,7 @@ def test_real_tokenizer_renders_the_spec_example():
     assert tok.decode(masked_in(r), show_special=True) == "<1>"
     gen = render_example(GenerativeExample(["What's up?"], "not much."), tok)
     assert tok.decode(masked_in(gen)) == "not much."
-    research = render_example(
-        ResearchExample(["How old is Rafael Nadal?"], "He is 31", [], "TS, Nadal's age"), tok
-    )
+    research = render_example(ResearchExample(["How old is Rafael Nadal?"], "He is 31", [], "TS, Nadal's age"), tok)
     assert tok.decode(masked_in(research), show_special=True) == "<TS> Nadal's age </s>"
 
 

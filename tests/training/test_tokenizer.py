@@ -31,9 +31,7 @@ def test_special_tokens_are_distinct_single_ids(tok):
         tok.special_id("NOPE")
 
 
-@pytest.mark.parametrize(
-    "text", ["What's up?", "  two  spaces\tand tab", "naïve café 😀 東京", "x" * 300, "<1>"]
-)
+@pytest.mark.parametrize("text", ["What's up?", "  two  spaces\tand tab", "naïve café 😀 東京", "x" * 300, "<1>"])
 def test_any_text_round_trips(tok, text):
     ids = tok.encode(text)
     assert 0 not in ids  # byte fallback: never <unk>
