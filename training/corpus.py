@@ -34,9 +34,7 @@ def chitchat_path() -> Path:
     return path
 
 
-def load_chitchat_dialogs(
-    path: str | Path | None = None, *, max_dialogs: int | None = None
-) -> dict[str, list[str]]:
+def load_chitchat_dialogs(path: str | Path | None = None, *, max_dialogs: int | None = None) -> dict[str, list[str]]:
     """{conversation id: [turn, ...]} in file order; empty messages dropped, same-sender runs merged."""
     source = Path(path) if path else chitchat_path()
     try:

@@ -66,9 +66,7 @@ def _resolve_mixture(mixture: Mapping[str, float] | None, counts: Mapping[str, i
             )
     total = sum(w for w in mixture.values() if w > 0)
     if total <= 0:
-        raise DatasetError(
-            "mixture: every kind has weight 0 or no examples; give a kind with data a weight > 0"
-        )
+        raise DatasetError("mixture: every kind has weight 0 or no examples; give a kind with data a weight > 0")
     return {k: mixture[k] / total for k in KINDS if mixture.get(k, 0) > 0}
 
 
@@ -100,9 +98,7 @@ class TokenBatches:
             raise ValueError(f"rank {rank} outside world size {world_size}")
         for kind, rs in sets.items():
             if len(rs) and rs.max_len > seq_len + 1:
-                raise DatasetError(
-                    f"{kind}: an example of {rs.max_len} tokens does not fit seq_len {seq_len}"
-                )
+                raise DatasetError(f"{kind}: an example of {rs.max_len} tokens does not fit seq_len {seq_len}")
         self.sets = {k: sets[k] for k in KINDS if k in sets}
         self.counts = {k: len(s) for k, s in self.sets.items()}
         self.probs = _resolve_mixture(mixture, self.counts)
@@ -129,9 +125,7 @@ class TokenBatches:
         truncate_long: bool = False,
         **kwargs,
     ) -> TokenBatches:
-        sets = render_kinds(
-            examples, tok, max_tokens=seq_len + 1, origins=origins, truncate_long=truncate_long
-        )
+        sets = render_kinds(examples, tok, max_tokens=seq_len + 1, origins=origins, truncate_long=truncate_long)
         return cls(sets, seq_len=seq_len, pad_id=tok.special_id("PAD"), **kwargs)
 
     @classmethod
@@ -151,9 +145,7 @@ class TokenBatches:
             for kind in KINDS:
                 examples[kind] += snap.examples[kind]
                 origins[kind] += snap.origins[kind]
-        return cls.from_examples(
-            examples, tok, seq_len=seq_len, origins=origins, mixture=mixture or hint, **kwargs
-        )
+        return cls.from_examples(examples, tok, seq_len=seq_len, origins=origins, mixture=mixture or hint, **kwargs)
 
     @classmethod
     def from_demo_corpus(
@@ -200,9 +192,7 @@ class TokenBatches:
         if key not in self._perm_cache:
             if len(self._perm_cache) > 8:
                 self._perm_cache.clear()
-            self._perm_cache[key] = np.random.default_rng(
-                [self.seed, 2, KINDS.index(kind), epoch]
-            ).permutation(n)
+            self._perm_cache[key] = np.random.default_rng([self.seed, 2, KINDS.index(kind), epoch]).permutation(n)
         return int(self._perm_cache[key][j % n])
 
     def _build_global(self) -> None:
@@ -291,9 +281,7 @@ class TokenBatches:
                 "(use --init-from)"
             )
         if state["seed"] != self.seed:
-            raise TrainInputError(
-                f"the checkpoint's data seed is {state['seed']}, not {self.seed}; resume with it"
-            )
+            raise TrainInputError(f"the checkpoint's data seed is {state['seed']}, not {self.seed}; resume with it")
         if state["micro"] >= self.accum_steps:
             raise TrainInputError(
                 "the checkpoint stopped inside a step with another micro-batch layout; resume "

@@ -79,9 +79,7 @@ def train_tokenizer(
         )
     except RuntimeError as err:
         msg = str(err).splitlines()[0] if str(err) else "training failed"
-        raise TokenizerError(
-            f"tokenizer training failed ({msg}); give more text or a different --vocab-size"
-        ) from None
+        raise TokenizerError(f"tokenizer training failed ({msg}); give more text or a different --vocab-size") from None
     tok = Tokenizer(bytes(model))
     tok.save(out_dir)
     return tok
@@ -97,9 +95,7 @@ class Tokenizer:
         try:
             self.sp.LoadFromSerializedProto(self.model_proto)
         except (RuntimeError, OSError) as err:
-            raise TokenizerError(
-                f"{where}: not a SentencePiece model ({err}); retrain the tokenizer"
-            ) from None
+            raise TokenizerError(f"{where}: not a SentencePiece model ({err}); retrain the tokenizer") from None
         self._special = {}
         for name, piece in SPECIAL_TOKENS.items():
             idx = self.sp.piece_to_id(piece)
@@ -131,18 +127,14 @@ class Tokenizer:
         folder = Path(path)
         model = folder / MODEL_FILE
         if not model.is_file():
-            raise TokenizerError(
-                f"{model}: missing; point at a folder with {MODEL_FILE} or train a new tokenizer"
-            )
+            raise TokenizerError(f"{model}: missing; point at a folder with {MODEL_FILE} or train a new tokenizer")
         tok = cls(model.read_bytes(), where=str(model))
         meta_path = folder / META_FILE
         if meta_path.is_file():
             try:
                 meta = json.loads(meta_path.read_text())
             except json.JSONDecodeError:
-                raise TokenizerError(
-                    f"{meta_path}: not valid JSON; copy it again with {MODEL_FILE}"
-                ) from None
+                raise TokenizerError(f"{meta_path}: not valid JSON; copy it again with {MODEL_FILE}") from None
             if meta.get("sha256") != tok.fingerprint or meta.get("special_ids") != tok._special:
                 raise TokenizerError(
                     f"{meta_path}: does not describe the {MODEL_FILE} beside it; copy both from the same run"

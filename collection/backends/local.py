@@ -50,9 +50,7 @@ def load_chat_model(export_dir: Path):
         try:
             model = ChatModel.load(export_dir)
         except Exception as exc:  # a broken export must not become a 500 for the worker
-            raise BackendError(
-                f"could not load the local model from {export_dir}: {exc}", kind="config"
-            ) from exc
+            raise BackendError(f"could not load the local model from {export_dir}: {exc}", kind="config") from exc
         _cache[export_dir] = (model, threading.Lock())
         return _cache[export_dir]
 
@@ -69,9 +67,7 @@ class LocalBackend(ChatBackend):
 
     @classmethod
     def from_endpoint(cls, endpoint) -> LocalBackend:
-        return cls(
-            export_dir=resolve_export_dir(endpoint.checkpoint_path), sampling=dict(endpoint.sampling or {})
-        )
+        return cls(export_dir=resolve_export_dir(endpoint.checkpoint_path), sampling=dict(endpoint.sampling or {}))
 
     def generate(self, dialog: list[Utterance]) -> Reply:
         model, lock = load_chat_model(self.export_dir)
@@ -80,18 +76,12 @@ class LocalBackend(ChatBackend):
         try:
             with lock:
                 out = model.respond([u.text for u in dialog], **kwargs)
-        except (
-            Exception
-        ) as exc:  # model bugs surface as a clear backend failure, the worker's message is kept
-            raise BackendError(
-                f"the local model in {self.export_dir} failed: {exc}", kind="unavailable"
-            ) from exc
+        except Exception as exc:  # model bugs surface as a clear backend failure, the worker's message is kept
+            raise BackendError(f"the local model in {self.export_dir} failed: {exc}", kind="unavailable") from exc
         latency_ms = int((time.monotonic() - started) * 1000)
         text = (getattr(out, "text", "") or "").strip()
         if not text:
-            raise BackendError(
-                f"the local model in {self.export_dir} returned an empty reply", kind="bad_response"
-            )
+            raise BackendError(f"the local model in {self.export_dir} returned an empty reply", kind="bad_response")
         return Reply(
             text=text,
             model_id=str(out.model_id),

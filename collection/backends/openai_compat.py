@@ -108,9 +108,7 @@ class OpenAICompatBackend(ChatBackend):
                     f"the model server at {self.base_url} did not answer within {self.timeout_seconds:g} s",
                     kind="timeout",
                 ) from exc
-            except (
-                requests.RequestException
-            ) as exc:  # refused, reset, DNS, connect timeout: worth another try
+            except requests.RequestException as exc:  # refused, reset, DNS, connect timeout: worth another try
                 last = f"could not be reached ({type(exc).__name__})"
                 continue
             if resp.status_code in RETRY_STATUSES:
@@ -130,8 +128,7 @@ class OpenAICompatBackend(ChatBackend):
                     kind="bad_response",
                 ) from exc
         raise BackendError(
-            f"the model server at {self.base_url} {last} "
-            f"(tried {attempts} time{'s' if attempts > 1 else ''})",
+            f"the model server at {self.base_url} {last} (tried {attempts} time{'s' if attempts > 1 else ''})",
             kind="unavailable",
         )
 
@@ -144,7 +141,5 @@ class OpenAICompatBackend(ChatBackend):
                 kind="bad_response",
             ) from exc
         if not isinstance(text, str) or not text.strip():
-            raise BackendError(
-                f"the model server at {self.base_url} returned an empty reply", kind="bad_response"
-            )
+            raise BackendError(f"the model server at {self.base_url} returned an empty reply", kind="bad_response")
         return text.strip()

@@ -13,9 +13,7 @@ class ChatSession(models.Model):
         CLOSED_IDLE = "closed_idle", "Closed after idle timeout"
 
     campaign = models.ForeignKey(Campaign, on_delete=models.PROTECT, related_name="sessions")
-    worker = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="chat_sessions"
-    )
+    worker = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="chat_sessions")
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.ACTIVE)
     turn_count = models.PositiveSmallIntegerField(default=0)
     started_at = models.DateTimeField(auto_now_add=True)
@@ -53,9 +51,7 @@ class Turn(models.Model):
     model_version = models.CharField(max_length=200, blank=True)
     sampling = models.JSONField(default=dict, blank=True)
     latency_ms = models.PositiveIntegerField(null=True, blank=True)
-    client_message_id = models.CharField(
-        max_length=64, blank=True, help_text="idempotency key sent by the client"
-    )
+    client_message_id = models.CharField(max_length=64, blank=True, help_text="idempotency key sent by the client")
 
     class Meta:
         ordering = ["session", "index"]

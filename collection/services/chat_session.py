@@ -49,9 +49,7 @@ def session_start(*, campaign: Campaign, worker: AbstractBaseUser) -> tuple[Chat
         with transaction.atomic():
             return ChatSession.objects.create(campaign=campaign, worker=worker), True
     except IntegrityError:  # one_active_session_per_campaign: a concurrent start won
-        return ChatSession.objects.get(
-            campaign=campaign, worker=worker, status=ChatSession.Status.ACTIVE
-        ), False
+        return ChatSession.objects.get(campaign=campaign, worker=worker, status=ChatSession.Status.ACTIVE), False
 
 
 def session_end(*, session: ChatSession, status: str, now: datetime | None = None) -> ChatSession:

@@ -62,9 +62,7 @@ def iter_file(snapshot: Path, entry: ManifestFile, *, verify: bool = True) -> It
     """Yield (example, origin) of one manifest file; origin is '<file>:<line>' (JSONL) or '<file>:row <i>'."""
     path = Path(snapshot) / entry.path
     if not path.is_file():
-        raise DatasetError(
-            f"{path}: listed in the manifest but missing; restore it or re-export the snapshot"
-        )
+        raise DatasetError(f"{path}: listed in the manifest but missing; restore it or re-export the snapshot")
     if verify and (digest := sha256_file(path)) != entry.sha256:
         raise DatasetError(
             f"{path}: checksum mismatch (sha256 {digest[:12]}..., manifest says {entry.sha256[:12]}...); "
@@ -78,9 +76,7 @@ def iter_file(snapshot: Path, entry: ManifestFile, *, verify: bool = True) -> It
         except ValueError as err:
             raise DatasetError(f"{origin}: {err}; {_FIX}") from None
         if ex.kind != entry.kind:
-            raise DatasetError(
-                f"{origin}: a {ex.kind} example in a file the manifest lists as {entry.kind}; {_FIX}"
-            )
+            raise DatasetError(f"{origin}: a {ex.kind} example in a file the manifest lists as {entry.kind}; {_FIX}")
         count += 1
         yield ex, origin
     if count != entry.num_examples:

@@ -55,9 +55,7 @@ def _parse_file(entry: Any, i: int, where: Path) -> ManifestFile:
         where,
         f"files[{i}].path {path!r} must be a relative path inside the snapshot",
     )
-    _need(
-        entry["kind"] in KINDS, where, f"files[{i}].kind {entry['kind']!r} is not one of {', '.join(KINDS)}"
-    )
+    _need(entry["kind"] in KINDS, where, f"files[{i}].kind {entry['kind']!r} is not one of {', '.join(KINDS)}")
     _need(
         entry["format"] in FILE_FORMATS,
         where,
@@ -100,9 +98,7 @@ def read_manifest(snapshot: Path) -> Manifest:
     try:
         check_format_version(raw["format_version"])
     except ValueError as err:
-        raise DatasetError(
-            f"{where}: {err}; re-export with a matching exporter or upgrade the trainer"
-        ) from None
+        raise DatasetError(f"{where}: {err}; re-export with a matching exporter or upgrade the trainer") from None
     _need(isinstance(raw.get("created_at"), str), where, "created_at must be an ISO 8601 string")
     _need(isinstance(raw.get("files"), list) and raw["files"], where, "files must be a non-empty list")
     _need(isinstance(raw.get("source", {}), dict), where, "source must be an object")

@@ -28,9 +28,7 @@ def write_parquet(path: Path, kind: str, rows: list[dict[str, Any]]) -> None:
     import pyarrow.parquet as pq
 
     schema = _schema(kind)
-    table = pa.Table.from_pylist(
-        [{name: row.get(name) for name in schema.names} for row in rows], schema=schema
-    )
+    table = pa.Table.from_pylist([{name: row.get(name) for name in schema.names} for row in rows], schema=schema)
     pq.write_table(table, path)
 
 

@@ -66,9 +66,7 @@ def render_discriminator_suffix(attribute: str, tok: TokenizerLike) -> list[int]
     return [tok.special_id(attribute)]
 
 
-def render_discriminator_prompt(
-    context: Sequence[str], response: str, attribute: str, tok: TokenizerLike
-) -> list[int]:
+def render_discriminator_prompt(context: Sequence[str], response: str, attribute: str, tok: TokenizerLike) -> list[int]:
     """Everything before the rating token, as one list (for scoring without a KV cache)."""
     resp = tok.encode(response) + [tok.special_id("EOR")]
     return render_generation_prompt(context, tok) + resp + render_discriminator_suffix(attribute, tok)

@@ -128,7 +128,5 @@ def render_kinds(
             raise DatasetError(f"unknown example kind {kind!r}; expected one of {', '.join(KINDS)}")
         if exs:
             where = origins.get(kind) if origins else None
-            out[kind] = render_set(
-                exs, tok, max_tokens=max_tokens, origins=where, truncate_long=truncate_long
-            )
+            out[kind] = render_set(exs, tok, max_tokens=max_tokens, origins=where, truncate_long=truncate_long)
     return out

@@ -179,6 +179,4 @@ def check_format_version(version: Any) -> None:
     except ValueError:
         raise ValueError(f"format_version {version!r} is not 'MAJOR.MINOR'") from None
     if not isinstance(version, str) or major != ours[0] or minor > ours[1]:
-        raise ValueError(
-            f"unsupported format_version {version!r}; this trainer reads {ours[0]}.0 to {FORMAT_VERSION}"
-        )
+        raise ValueError(f"unsupported format_version {version!r}; this trainer reads {ours[0]}.0 to {FORMAT_VERSION}")

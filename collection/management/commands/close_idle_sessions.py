@@ -4,9 +4,7 @@ from collection.services.chat_session import sessions_close_idle
 
 
 class Command(BaseCommand):
-    help = (
-        "Close chat sessions idle past their campaign's timeout (what the Celery beat job does every minute)."
-    )
+    help = "Close chat sessions idle past their campaign's timeout (what the Celery beat job does every minute)."
 
     def handle(self, *args, **options):
         closed = sessions_close_idle()
