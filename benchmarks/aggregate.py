@@ -24,23 +24,21 @@ from __future__ import annotations
 import argparse
 import io
 import os
-import subprocess
 import sys
 import time
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 import numpy as np
 import pandas as pd
 import psycopg
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # run as a script (benchmarks/aggregate.py) as well as with -m
+
+from benchmarks.scratch_db import scratch_database  # noqa: E402
+
 SESSIONS = 6400
 N_RATERS, N_CHATTERS = 1000, 200
-
-
-def _db_url(base: str, name: str) -> str:
-    return urlunsplit(urlsplit(base)._replace(path=f"/{name}"))
 
 
 def _copy_df(cur, table: str, df: pd.DataFrame) -> None:
@@ -141,26 +139,16 @@ def main() -> None:
     ap.add_argument("--raters-per-item", type=int, default=5)
     ap.add_argument("--seed", type=int, default=2022)
     args = ap.parse_args()
-    base_url = os.environ.get("DATABASE_URL")
-    if not base_url:
-        sys.exit('DATABASE_URL is not set: run eval "$(scripts/services.sh start demo)" first')
-    name = f"lamda_bench_agg_{os.getpid()}"
-    url = _db_url(base_url, name)
-    admin = psycopg.connect(_db_url(base_url, "postgres"), autocommit=True)
-    admin.execute(f'CREATE DATABASE "{name}"')
-    try:
-        env = {**os.environ, "DATABASE_URL": url, "LAMDA_ENV": "dev", "DJANGO_DEBUG": "0"}
-        t0 = time.perf_counter()
-        subprocess.run([sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=ROOT, env=env, check=True)
+    with scratch_database("agg") as db:
+        name, url = db.name, db.url
         t1 = time.perf_counter()
         load(url, items=args.items, raters_per_item=args.raters_per_item, seed=args.seed)
         n_labels = args.items * args.raters_per_item
-        print(f"database {name}: migrate {t1 - t0:.1f} s; COPY of {args.items} items and {n_labels} label rows "
-              f"({3 * n_labels} attribute labels) {time.perf_counter() - t1:.1f} s")  # fmt: skip
+        print(f"database {name}: migrate {db.migrate_seconds:.1f} s; COPY of {args.items} items and {n_labels} "
+              f"label rows ({3 * n_labels} attribute labels) {time.perf_counter() - t1:.1f} s")  # fmt: skip
 
         os.environ.update(DATABASE_URL=url, LAMDA_ENV="dev", DJANGO_DEBUG="0", LAMDA_LOG_LEVEL="WARNING")
         os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-        sys.path.insert(0, str(ROOT))
         import django
 
         django.setup()
@@ -193,11 +181,6 @@ def main() -> None:
             f"ratio database aggregation / pandas (read from database + group-by) = {cold / (load_s + groupby_s):.2f}"
         )
         print(f"ratio database aggregation / pandas in-memory group-by = {cold / groupby_s:.2f}")
-    finally:
-        if "django.db" in sys.modules:
-            sys.modules["django.db"].connections.close_all()
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.close()
 
 
 if __name__ == "__main__":

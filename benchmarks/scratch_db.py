@@ -1,0 +1,71 @@
+"""A throw-away, migrated PostgreSQL database for the database benchmarks (aggregate.py, claim_submit.py).
+
+    with scratch_database("agg", {"LAMDA_LOG_LEVEL": "WARNING"}) as db:
+        ...  # db.name, db.url, db.env (for subprocesses), db.migrate_seconds
+
+Creates `lamda_bench_<kind>_<pid>` on the cluster of DATABASE_URL through an autocommit admin connection to
+the `postgres` database, runs `manage.py migrate` against it in a subprocess, and drops it `WITH (FORCE)` on
+the way out, whatever happened in between.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import psycopg
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class ScratchDatabase:
+    name: str
+    url: str
+    env: dict[str, str]  # os.environ pointed at the scratch database: give it to subprocesses
+    migrate_seconds: float
+
+
+def db_url(base: str, name: str) -> str:
+    """`base` with its database name replaced by `name`."""
+    return urlunsplit(urlsplit(base)._replace(path=f"/{name}"))
+
+
+def base_database_url() -> str:
+    """DATABASE_URL, or exit with a one-line hint when it is not set."""
+    base_url = os.environ.get("DATABASE_URL")
+    if not base_url:
+        sys.exit('DATABASE_URL is not set: run eval "$(scripts/services.sh start demo)" first')
+    return base_url
+
+
+@contextmanager
+def scratch_database(kind: str, extra_env: dict[str, str] | None = None) -> Iterator[ScratchDatabase]:
+    """Create and migrate `lamda_bench_<kind>_<pid>`; drop it on exit.
+
+    The migrate subprocess (and `env` yielded) get DATABASE_URL of the scratch database, LAMDA_ENV=dev,
+    DJANGO_DEBUG=0 and then `extra_env`.
+    """
+    base_url = base_database_url()
+    name = f"lamda_bench_{kind}_{os.getpid()}"
+    url = db_url(base_url, name)
+    env = {**os.environ, "DATABASE_URL": url, "LAMDA_ENV": "dev", "DJANGO_DEBUG": "0", **(extra_env or {})}
+    with psycopg.connect(db_url(base_url, "postgres"), autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+        try:
+            t0 = time.perf_counter()
+            subprocess.run(
+                [sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=ROOT, env=env, check=True
+            )
+            yield ScratchDatabase(name=name, url=url, env=env, migrate_seconds=time.perf_counter() - t0)
+        finally:
+            if "django.db" in sys.modules:  # a caller that ran django.setup() in-process
+                sys.modules["django.db"].connections.close_all()
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
