@@ -8,6 +8,7 @@ from django.db import OperationalError
 from annotation.services.aggregation import item_aggregate
 from annotation.services.assignment import leases_expire
 from annotation.services.items import rating_items_create_for_session
+from annotation.services.recovery import missed_jobs_recover
 
 logger = logging.getLogger(__name__)
 RETRY = {
@@ -39,3 +40,14 @@ def expire_leases() -> int:
     if expired:
         logger.info("%s expired rating leases removed", expired)
     return expired
+
+
+@shared_task(**RETRY)
+def recover_missed_jobs() -> dict:
+    """Beat: items for completed sessions whose job was never queued, aggregation of complete items likewise."""
+    recovered = missed_jobs_recover()
+    if recovered.sessions or recovered.items:
+        logger.warning(
+            "recovered %s sessions without items, %s unaggregated items", recovered.sessions, recovered.items
+        )
+    return {"sessions": recovered.sessions, "items": recovered.items}

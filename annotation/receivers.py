@@ -1,11 +1,22 @@
 """Receivers of other apps' signals (connected in AnnotationConfig.ready)."""
 
+import logging
+
 from django.db import transaction
+
+logger = logging.getLogger(__name__)
 
 
 def on_chat_session_completed(sender, session, **kwargs) -> None:
     """Queue rating-item creation once the transaction that completed the session commits."""
+    session_id = session.pk
+    transaction.on_commit(lambda: _enqueue_items(session_id))
+
+
+def _enqueue_items(session_id: int) -> None:
     from annotation.jobs import create_rating_items
 
-    session_id = session.pk
-    transaction.on_commit(lambda: create_rating_items.delay(session_id))
+    try:
+        create_rating_items.delay(session_id)
+    except Exception:  # the session is finished and saved; the recovery sweep creates its items later
+        logger.exception("could not queue rating items for session %s; the recovery sweep will create them", session_id)

@@ -131,6 +131,7 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BEAT_SCHEDULE = {
     "close-idle-chat-sessions": {"task": "collection.jobs.close_idle_sessions", "schedule": timedelta(minutes=1)},
     "expire-rating-leases": {"task": "annotation.jobs.expire_leases", "schedule": timedelta(minutes=1)},
+    "recover-missed-rating-jobs": {"task": "annotation.jobs.recover_missed_jobs", "schedule": timedelta(minutes=5)},
 }
 
 # Product settings (defaults the paper leaves open; see docs/)

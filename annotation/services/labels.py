@@ -3,6 +3,7 @@ annotation/services/assignment.py)."""
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 from django.db import transaction
@@ -12,6 +13,8 @@ from annotation.models import Lease, QualityLabel, RatingItem
 from annotation.rules import quality_cascade_check
 from annotation.services.assignment import item_quota_used
 from config.api_errors import Conflict, Forbidden, NotFound
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -67,4 +70,7 @@ def label_submit(
 def _enqueue_aggregation(item_id: int) -> None:
     from annotation.jobs import aggregate_item  # jobs import services; import late to keep the graph acyclic
 
-    aggregate_item.delay(item_id)
+    try:
+        aggregate_item.delay(item_id)
+    except Exception:  # the label is committed; never turn a saved label into a 500 because the broker is down
+        logger.exception("could not queue aggregation of item %s; the recovery sweep will aggregate it", item_id)
