@@ -8,8 +8,7 @@ from annotation.api.serializers import ClaimInput, ItemOutput, LabelInput, Label
 from annotation.selectors import campaign_stats, item_for_lease, item_for_rater
 from annotation.services.assignment import assignment_claim, assignment_release
 from annotation.services.labels import label_submit
-from collection.models import Campaign
-from collection.selectors import campaign_id_for_slug
+from collection.selectors import campaign_get, campaign_id_for_slug
 from config.api_errors import ErrorSerializer, NotFound, error_responses
 
 NO_WORK = "No rating work left for you right now. Try again later."
@@ -84,7 +83,5 @@ class CampaignStatsApi(APIView):
 
     @extend_schema(responses={200: StatsOutput, **error_responses(403, 404)})
     def get(self, request, slug: str):
-        campaign = Campaign.objects.filter(slug=slug).first()
-        if campaign is None:
-            raise NotFound(f"No campaign '{slug}'.")
+        campaign = campaign_get(slug=slug, active_only=False)
         return Response(StatsOutput(campaign_stats(campaign=campaign)).data)

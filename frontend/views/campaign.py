@@ -1,14 +1,20 @@
 from django.contrib.admin.views.decorators import staff_member_required
-from django.shortcuts import get_object_or_404, render
+from django.http import Http404
+from django.shortcuts import render
 
 from annotation.selectors import campaign_stats
-from collection.models import Campaign
+from collection.selectors import campaign_get
+from config.api_errors import NotFound
 
 
 @staff_member_required
 def campaign_stats_page(request, slug: str):
     """Sensibleness, specificity, interestingness and SSI so far, and how far the rating work is."""
-    stats = campaign_stats(campaign=get_object_or_404(Campaign, slug=slug))
+    try:
+        campaign = campaign_get(slug=slug, active_only=False)
+    except NotFound as exc:
+        raise Http404(exc.message) from exc
+    stats = campaign_stats(campaign=campaign)
     rows = [
         ("Sensibleness", stats.rates["sensible"]),
         ("Specificity", stats.rates["specific"]),
