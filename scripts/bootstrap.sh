@@ -6,6 +6,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 need_pkgs=()
+command -v python3 >/dev/null 2>&1 || need_pkgs+=(python3)
+python3 -c 'import ensurepip' >/dev/null 2>&1 || need_pkgs+=(python3-venv)
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need_pkgs+=(postgresql postgresql-contrib)
 command -v redis-server >/dev/null 2>&1 || need_pkgs+=(redis-server)
 if [ "${LAMDA_SKIP_BROWSER:-0}" != 1 ]; then
@@ -13,7 +15,12 @@ if [ "${LAMDA_SKIP_BROWSER:-0}" != 1 ]; then
 fi
 if [ ${#need_pkgs[@]} -gt 0 ]; then
   echo "bootstrap: installing system packages: ${need_pkgs[*]}"
-  SUDO=""; [ "$(id -u)" != 0 ] && SUDO="sudo"
+  SUDO=""
+  if [ "$(id -u)" != 0 ]; then
+    command -v sudo >/dev/null 2>&1 || {
+      echo "bootstrap: please install these Debian packages as root, then run again: ${need_pkgs[*]}" >&2; exit 2; }
+    SUDO="sudo"
+  fi
   $SUDO env DEBIAN_FRONTEND=noninteractive apt-get update -q >/dev/null
   $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${need_pkgs[@]}" >/dev/null
   # Debian starts a system-wide redis; the project runs its own on a project port.

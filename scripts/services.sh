@@ -38,7 +38,14 @@ start_pg() {
   if [ ! -f "$pgdata/PG_VERSION" ]; then
     as_pg "$bindir/initdb" -D "$pgdata" -U lamda --auth=trust -E UTF8 --locale=C.UTF-8 >/dev/null
   fi
-  if ! as_pg "$bindir/pg_ctl" -D "$pgdata" status >/dev/null 2>&1; then
+  if as_pg "$bindir/pg_ctl" -D "$pgdata" status >/dev/null 2>&1; then
+    running=$(sed -n 4p "$pgdata/postmaster.pid" 2>/dev/null || true)
+    if [ -n "$running" ] && [ "$running" != "$pg_port" ]; then
+      echo "the $profile cluster in var/$profile/pg already runs on port $running, not $pg_port:" \
+        "stop it first (scripts/services.sh stop $profile) or use LAMDA_PG_PORT=$running" >&2
+      exit 2
+    fi
+  else
     # tuned for a small machine with many short test transactions; durability off only for the test profile
     opts="-p $pg_port -k $pgrun -h 127.0.0.1 -c max_connections=300 -c shared_buffers=256MB"
     [ "$profile" = test ] && opts="$opts -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
