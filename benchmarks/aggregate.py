@@ -35,7 +35,7 @@ import psycopg
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # run as a script (benchmarks/aggregate.py) as well as with -m
 
-from benchmarks.scratch_db import scratch_database  # noqa: E402
+from benchmarks.scratch_db import insert_bench_campaign, scratch_database  # noqa: E402
 
 SESSIONS = 6400
 N_RATERS, N_CHATTERS = 1000, 200
@@ -72,17 +72,7 @@ def load(url: str, *, items: int, raters_per_item: int, seed: int) -> None:
         users = users.assign(password="!", date_joined=ts, first_name="", last_name="", email="",
                              is_superuser="f", is_staff="f", is_active="t")  # fmt: skip
         _copy_df(cur, "auth_user", users)
-        cur.execute(
-            "INSERT INTO collection_modelendpoint (id, name, backend, base_url, model_name, api_key_env,"
-            " checkpoint_path, sampling, timeout_seconds, max_retries, created_at)"
-            " VALUES (1, 'bench', 'openai', 'http://127.0.0.1:9/v1', 'm', '', '', '{}', 1, 0, now())"
-        )
-        cur.execute(
-            "INSERT INTO collection_campaign (id, name, slug, kind, instructions, consent_text,"
-            " model_endpoint_id, min_turns, max_turns, raters_per_item, positive_threshold,"
-            " idle_timeout_minutes, is_active, created_at)"
-            f" VALUES (1, 'bench', 'bench', 'quality', 'rate', '', 1, 14, 30, {raters_per_item}, 3, 30, true, now())"
-        )
+        insert_bench_campaign(cur, raters_per_item=raters_per_item)
         sid = np.arange(1, SESSIONS + 1)
         sessions = pd.DataFrame({"id": sid, "campaign_id": 1, "worker_id": 1 + sid % N_CHATTERS})
         sessions = sessions.assign(status="finished", turn_count=30, started_at=ts, last_activity_at=ts, ended_at=ts,

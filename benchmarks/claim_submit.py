@@ -38,7 +38,7 @@ import requests
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # run as a script (benchmarks/claim_submit.py) as well as with -m
 
-from benchmarks.scratch_db import ScratchDatabase, scratch_database  # noqa: E402
+from benchmarks.scratch_db import ScratchDatabase, insert_bench_campaign, scratch_database  # noqa: E402
 
 MODEL_TURNS_PER_SESSION = 7  # a 14-turn session, human first
 
@@ -72,17 +72,7 @@ def load(url: str, *, raters: int, items: int) -> list[tuple[int, str]]:
         rater_ids = list(range(n_chatters + 1, n_chatters + raters + 1))
         tokens = [(secrets.token_hex(20), rid) for rid in rater_ids]
         _copy(cur, "authtoken_token", ["key", "user_id", "created"], [(k, u, "2026-01-01") for k, u in tokens])
-        cur.execute(
-            "INSERT INTO collection_modelendpoint (id, name, backend, base_url, model_name, api_key_env,"
-            " checkpoint_path, sampling, timeout_seconds, max_retries, created_at)"
-            " VALUES (1, 'bench', 'openai', 'http://127.0.0.1:9/v1', 'm', '', '', '{}', 1, 0, now())"
-        )
-        cur.execute(
-            "INSERT INTO collection_campaign (id, name, slug, kind, instructions, consent_text,"
-            " model_endpoint_id, min_turns, max_turns, raters_per_item, positive_threshold,"
-            " idle_timeout_minutes, is_active, created_at)"
-            " VALUES (1, 'bench', 'bench', 'quality', 'rate', '', 1, 14, 30, 5, 3, 30, true, now())"
-        )
+        insert_bench_campaign(cur, raters_per_item=5)
         _copy(
             cur,
             "collection_chatsession",

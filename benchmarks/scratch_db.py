@@ -69,3 +69,19 @@ def scratch_database(kind: str, extra_env: dict[str, str] | None = None) -> Iter
             if "django.db" in sys.modules:  # a caller that ran django.setup() in-process
                 sys.modules["django.db"].connections.close_all()
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def insert_bench_campaign(cur, *, raters_per_item: int = 5) -> None:
+    """Model endpoint 1 and quality campaign 1 (slug `bench`) that the benchmarks' bulk-loaded items belong to."""
+    cur.execute(
+        "INSERT INTO collection_modelendpoint (id, name, backend, base_url, model_name, api_key_env,"
+        " checkpoint_path, sampling, timeout_seconds, max_retries, created_at)"
+        " VALUES (1, 'bench', 'openai', 'http://127.0.0.1:9/v1', 'm', '', '', '{}', 1, 0, now())"
+    )
+    cur.execute(
+        "INSERT INTO collection_campaign (id, name, slug, kind, instructions, consent_text,"
+        " model_endpoint_id, min_turns, max_turns, raters_per_item, positive_threshold,"
+        " idle_timeout_minutes, is_active, created_at)"
+        " VALUES (1, 'bench', 'bench', 'quality', 'rate', '', 1, 14, 30, %s, 3, 30, true, now())",
+        (raters_per_item,),
+    )

@@ -1,7 +1,21 @@
 import pytest
 
 from collection.models import Consent
+from collection.signals import chat_session_completed
 from tests.collection.factories import CampaignFactory, ChatSessionFactory
+
+
+@pytest.fixture
+def completed_signals():
+    """Session pks for which collection sent `chat_session_completed`, in order."""
+    received = []
+
+    def receiver(sender, session, **kwargs):
+        received.append(session.pk)
+
+    chat_session_completed.connect(receiver)
+    yield received
+    chat_session_completed.disconnect(receiver)
 
 
 @pytest.fixture

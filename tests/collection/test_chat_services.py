@@ -7,7 +7,6 @@ from collection.models import ChatSession, Turn
 from collection.services.chat import ModelUnavailable, message_send, reply_retry
 from collection.services.chat_session import session_finish, session_start
 from collection.services.consent import consent_accept
-from collection.signals import chat_session_completed
 from config.api_errors import ApplicationError, Conflict, Forbidden, NotFound
 from tests.collection.factories import CampaignFactory, ChatSessionFactory
 from tests.factories import UserFactory
@@ -15,18 +14,6 @@ from tests.factories import UserFactory
 
 def send(session, worker, text="hello", **kw):
     return message_send(session_id=session.pk, worker=worker, text=text, **kw)
-
-
-@pytest.fixture
-def completed_signals():
-    received = []
-
-    def receiver(sender, session, **kwargs):
-        received.append(session.pk)
-
-    chat_session_completed.connect(receiver)
-    yield received
-    chat_session_completed.disconnect(receiver)
 
 
 def test_start_requires_consent_then_resumes(campaign, worker):

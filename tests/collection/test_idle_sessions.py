@@ -2,27 +2,13 @@
 
 from datetime import timedelta
 
-import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
 from collection.jobs import close_idle_sessions
 from collection.models import ChatSession
 from collection.services.chat_session import session_close_idle, sessions_close_idle
-from collection.signals import chat_session_completed
 from tests.collection.factories import CampaignFactory, ChatSessionFactory
-
-
-@pytest.fixture
-def completed_signals():
-    received = []
-
-    def receiver(sender, session, **kwargs):
-        received.append(session.pk)
-
-    chat_session_completed.connect(receiver)
-    yield received
-    chat_session_completed.disconnect(receiver)
 
 
 def idle(session, minutes):
