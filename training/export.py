@@ -12,7 +12,6 @@ Written to `export.tmp/` and swapped in with renames, so a reader never sees a h
 
 from __future__ import annotations
 
-import hashlib
 import json
 import shutil
 import time
@@ -25,6 +24,7 @@ import torch
 from training.checkpoint import TOKENIZER_DIR, _rank, barrier, full_model_state_dict, tokenizer_sha256
 from training.config import ModelConfig
 from training.errors import TrainInputError
+from training.format.io import sha256_file
 
 EXPORT_FORMAT = "lamda-export"
 EXPORT_VERSION = 1
@@ -41,14 +41,6 @@ class ExportConfig:
     model_version: str
     step: int
     raw: dict[str, Any]
-
-
-def _file_sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def _dedupe_tied(sd: dict[str, torch.Tensor]) -> tuple[dict[str, torch.Tensor], dict[str, str]]:
@@ -85,7 +77,7 @@ def export_model(
         tmp.mkdir(parents=True)
         tensors, tied = _dedupe_tied(sd)
         save_file(tensors, str(tmp / WEIGHTS), metadata={"format": EXPORT_FORMAT})
-        weights_sha = _file_sha256(tmp / WEIGHTS)
+        weights_sha = sha256_file(tmp / WEIGHTS)
         shutil.copytree(tokenizer_dir, tmp / TOKENIZER_DIR)
         config = {
             "format": EXPORT_FORMAT,
