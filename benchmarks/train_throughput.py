@@ -24,9 +24,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import torch  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
 
-from training.config import MODEL_PRESETS, model_preset  # noqa: E402
-from training.flops import cpu_gemm_rate, flops_per_token, peak_flops  # noqa: E402
-from training.parallel import build_model, parallelize  # noqa: E402
+from training.model.config import MODEL_PRESETS, model_preset  # noqa: E402
+from training.model.flops import cpu_gemm_rate, flops_per_token, peak_flops  # noqa: E402
+from training.run.parallel import build_model, parallelize  # noqa: E402
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:

@@ -27,6 +27,31 @@ def test_trainer_core_imports_no_django():
     subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True, timeout=300)
 
 
+TRAINER_CORE_PACKAGES = {"format", "model", "data", "run", "inference"}
+TRAINER_ROOT_MODULES = {"__init__.py", "train.py", "errors.py"}
+# Django glue lives at the package root, where Django looks for it (apps, models, migrations, commands, jobs).
+TRAINER_DJANGO_GLUE = GLUE | {"management", "migrations"}
+
+
+def test_trainer_tree_groups_the_core_by_purpose_and_keeps_the_django_glue_apart():
+    """training/ = core subpackages by purpose + the CLI + errors; Django only in the glue at the root."""
+    root = ROOT / "training"
+    entries = {p.name for p in root.iterdir() if p.name != "__pycache__"}
+    assert TRAINER_CORE_PACKAGES | TRAINER_ROOT_MODULES <= entries, sorted(entries)
+    assert entries <= TRAINER_CORE_PACKAGES | TRAINER_ROOT_MODULES | TRAINER_DJANGO_GLUE, sorted(entries)
+    for name in TRAINER_CORE_PACKAGES:
+        assert (root / name / "__init__.py").is_file(), name
+        glue_named = [str(p.relative_to(root)) for p in (root / name).rglob("*.py") if p.name in GLUE]
+        assert not glue_named, f"a core module named like Django glue would escape the no-Django test: {glue_named}"
+    importing_django = sorted(
+        str(path.relative_to(root))
+        for path in root.rglob("*.py")
+        if any(line.lstrip().startswith(("import django", "from django")) for line in path.read_text().splitlines())
+    )
+    assert importing_django, "the glue imports Django"
+    assert all(p.split("/")[0] in TRAINER_DJANGO_GLUE for p in importing_django), importing_django
+
+
 def test_toolset_imports_nothing_of_ours_or_django():
     code = (
         "import sys, toolset\n"

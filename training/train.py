@@ -16,7 +16,7 @@ import sys
 from collections.abc import Sequence
 
 from training.errors import TrainInputError
-from training.train_config import RUN_PRESETS, TrainConfig, parse_mixture, parse_overrides, run_preset
+from training.run.train_config import RUN_PRESETS, TrainConfig, parse_mixture, parse_overrides, run_preset
 
 EXIT_USER_ERROR = 2
 
@@ -92,7 +92,7 @@ def main(argv: Sequence[str] | None = None, *, prog: str | None = None) -> int:
     rank = int(os.environ.get("RANK", "0"))
     try:
         cfg = config_from_args(args)
-        from training.loop import train  # imported here so that `--help` and flag errors stay fast
+        from training.run.loop import train  # imported here so that `--help` and flag errors stay fast
 
         train(cfg, progress=not args.no_progress)
     except TrainInputError as err:

@@ -1,6 +1,6 @@
 """The `local` backend: a trainer export run in-process through training.inference.ChatModel.
 
-`random_export` builds a real export (tokenizer trained on a few sentences, random weights, training.export)
+`random_export` builds a real export (tokenizer trained on a few sentences, random weights, training.inference.export)
 without training anything; if the suite provides a session fixture `tiny_export` (an export dir), that one is
 used instead.
 """
@@ -37,10 +37,10 @@ def random_export(request, tmp_path_factory):
     except pytest.FixtureLookupError:
         pass
     torch = pytest.importorskip("torch")
-    from training.config import ModelConfig
-    from training.export import export_model
-    from training.parallel import build_model
-    from training.tokenizer import train_tokenizer
+    from training.data.tokenizer import train_tokenizer
+    from training.inference.export import export_model
+    from training.model.config import ModelConfig
+    from training.run.parallel import build_model
 
     torch.set_num_threads(1)
     torch.manual_seed(0)

@@ -8,9 +8,9 @@ CPU for its forward output and log-sum-exp, and end to end (with gradients) only
 import pytest
 import torch
 
-from training.attention import BiasSpec, FlexBackend, select_backend
-from training.attention.bias_grad import distance_bias_grad
-from training.attention.flex import distance_bias, flex_core, math_core
+from training.model.attention import BiasSpec, FlexBackend, select_backend
+from training.model.attention.bias_grad import distance_bias_grad
+from training.model.attention.flex import distance_bias, flex_core, math_core
 
 torch.set_num_threads(2)
 SPEC = BiasSpec(num_buckets=32, max_distance=128)  # far distance 113

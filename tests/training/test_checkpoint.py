@@ -6,12 +6,12 @@ import pytest
 import torch
 
 from tests.training.train_helpers import assets  # noqa: F401
-from training import checkpoint as ckpt
-from training.config import ModelConfig
 from training.errors import TrainInputError
-from training.optim import build_optimizer
-from training.parallel import build_model
-from training.train_config import TrainConfig
+from training.model.config import ModelConfig
+from training.run import checkpoint as ckpt
+from training.run.optim import build_optimizer
+from training.run.parallel import build_model
+from training.run.train_config import TrainConfig
 
 CFG = ModelConfig(vocab_size=400, d_model=32, n_layers=2, n_heads=2, d_head=16, d_ff=64, max_seq_len=64)
 

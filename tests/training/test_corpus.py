@@ -1,6 +1,6 @@
 """The chitchat demo corpus: read from the installed wheel, turned into generative examples and a snapshot."""
 
-from training.corpus import LICENSE, dialog_examples, dialog_texts, load_chitchat_dialogs, write_demo_snapshot
+from training.data.corpus import LICENSE, dialog_examples, dialog_texts, load_chitchat_dialogs, write_demo_snapshot
 from training.format.io import load_snapshot
 
 

@@ -6,7 +6,7 @@ from types import SimpleNamespace
 import pytest
 import torch
 
-from training.data import TokenBatches, build_batches, tokenizer_texts
+from training.data.batches import TokenBatches, build_batches, tokenizer_texts
 from training.errors import TrainInputError
 from training.format import (
     DatasetError,

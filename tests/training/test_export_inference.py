@@ -6,17 +6,17 @@ import pytest
 import torch
 
 from tests.training.train_helpers import assets  # noqa: F401
-from training.config import ModelConfig
-from training.data import TokenBatches
+from training.data.batches import TokenBatches
+from training.data.tokenizer import Tokenizer
 from training.errors import TrainInputError
-from training.export import export_model, load_exported
 from training.format.io import load_snapshot
 from training.inference import ChatModel, Reply
-from training.loop import micro_batch_loss
-from training.optim import build_optimizer
-from training.parallel import build_model
-from training.tokenizer import Tokenizer
-from training.train_config import TrainConfig
+from training.inference.export import export_model, load_exported
+from training.model.config import ModelConfig
+from training.run.loop import micro_batch_loss
+from training.run.optim import build_optimizer
+from training.run.parallel import build_model
+from training.run.train_config import TrainConfig
 
 
 @pytest.fixture(scope="module")

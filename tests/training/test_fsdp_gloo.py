@@ -7,7 +7,7 @@ import sys
 import pytest
 
 from tests.training.train_helpers import ROOT, assets, base_args, env, run_train  # noqa: F401
-from training.metrics import read_metrics
+from training.run.metrics import read_metrics
 
 # constant lr after warmup, so a run can be extended with a larger --steps without changing its schedule
 COMMON = ["--schedule", "constant", "--warmup-steps", "1", "--lr", "3e-3", "--ckpt-every", "3", "--no-export"]

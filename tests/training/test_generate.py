@@ -4,9 +4,9 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from training.config import ModelConfig
-from training.generate import Candidate, generate, score_continuations
-from training.model import LaMDAModel
+from training.inference.generate import Candidate, generate, score_continuations
+from training.model.config import ModelConfig
+from training.model.model import LaMDAModel
 
 torch.set_num_threads(2)
 V = 50

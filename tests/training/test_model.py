@@ -4,8 +4,8 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from training.config import MODEL_PRESETS, ModelConfig, model_preset
-from training.model import KVCache, LaMDAModel
+from training.model.config import MODEL_PRESETS, ModelConfig, model_preset
+from training.model.model import KVCache, LaMDAModel
 
 torch.set_num_threads(2)
 
@@ -148,7 +148,7 @@ def test_loss_decreases_on_one_batch_with_adamw():
 
 
 def test_flops_per_token_and_mfu():
-    from training.flops import flops_per_token, matmul_params, mfu, peak_flops
+    from training.model.flops import flops_per_token, matmul_params, mfu, peak_flops
 
     cfg = model_preset("bench_0p9b")
     # per layer: wqkv 2048*6144 + wo 2048*2048 + FF 3*2048*5632 = 51,380,224; x16 + output head 32000*2048

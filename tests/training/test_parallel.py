@@ -10,9 +10,9 @@ import torch
 import torch.distributed as dist
 import torch.nn.functional as F
 
-from training.config import ModelConfig
-from training.model import LaMDAModel
-from training.parallel import build_model, init_distributed, parallelize
+from training.model.config import ModelConfig
+from training.model.model import LaMDAModel
+from training.run.parallel import build_model, init_distributed, parallelize
 
 torch.set_num_threads(2)
 CFG = ModelConfig(vocab_size=61, d_model=32, n_layers=2, n_heads=4, d_head=8, d_ff=64, max_seq_len=64)

@@ -5,7 +5,7 @@ import math
 import pytest
 import torch
 
-from training.relpos import last_bucket_start, relative_position_bucket
+from training.model.relpos import last_bucket_start, relative_position_bucket
 
 torch.set_num_threads(2)
 

@@ -5,8 +5,8 @@ import shutil
 
 import pytest
 
+from training.data.tokenizer import META_FILE, MODEL_FILE, Tokenizer, TokenizerError, train_tokenizer
 from training.format.specials import CONTROL_PIECES, SPECIAL_TOKENS
-from training.tokenizer import META_FILE, MODEL_FILE, Tokenizer, TokenizerError, train_tokenizer
 
 from .fixtures.examples import tiny_tokenizer
 

@@ -10,15 +10,15 @@ import time
 import torch
 
 from tests.training.train_helpers import ROOT, assets, base_args, env, run_train  # noqa: F401
-from training.config import ModelConfig
-from training.data import TokenBatches
+from training.data.batches import TokenBatches
+from training.data.tokenizer import Tokenizer
 from training.format.io import load_snapshot
-from training.loop import micro_batch_loss
-from training.metrics import read_metrics
-from training.optim import build_optimizer
-from training.parallel import build_model
-from training.tokenizer import Tokenizer
-from training.train_config import TrainConfig
+from training.model.config import ModelConfig
+from training.run.loop import micro_batch_loss
+from training.run.metrics import read_metrics
+from training.run.optim import build_optimizer
+from training.run.parallel import build_model
+from training.run.train_config import TrainConfig
 
 
 def test_overfits_one_tiny_batch(assets):  # noqa: F811

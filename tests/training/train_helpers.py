@@ -55,8 +55,8 @@ class Assets:
 
 @pytest.fixture(scope="session")
 def assets(tmp_path_factory) -> Assets:
+    from training.data.tokenizer import train_tokenizer
     from training.format.io import write_snapshot
-    from training.tokenizer import train_tokenizer
 
     root = tmp_path_factory.mktemp("train_assets")
     examples = make_examples()

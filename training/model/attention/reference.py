@@ -7,7 +7,7 @@ from typing import Any
 import torch.nn.functional as F
 from torch import Tensor
 
-from training.attention.base import AttentionBackend, BiasSpec, causal_mask, dense_bias
+from training.model.attention.base import AttentionBackend, BiasSpec, causal_mask, dense_bias
 
 
 class ReferenceBackend(AttentionBackend):

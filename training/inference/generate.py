@@ -14,7 +14,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from training.model import KVCache, LaMDAModel
+from training.model.model import KVCache, LaMDAModel
 
 
 @dataclass

@@ -4,8 +4,8 @@ Layout of one checkpoint (`<out>/checkpoints/step_0000100/`):
 
     .metadata, __<rank>_0.distcp   DCP: {"model": ..., "optim": ...} (sharded; loadable at another world size)
     train_state.pt                 step, data position, RNG, tokens seen (rank 0's; torch.load weights_only)
-    model_config.json              training.config.ModelConfig.to_dict()
-    train_config.json              training.train_config.TrainConfig.to_dict()
+    model_config.json              training.model.config.ModelConfig.to_dict()
+    train_config.json              training.run.train_config.TrainConfig.to_dict()
     tokenizer/                     copy of the run's tokenizer
     checkpoint.json                written LAST: step, world size, byte size of every file, tokenizer sha256
 

@@ -21,10 +21,10 @@ from typing import Any
 
 import torch
 
-from training.checkpoint import TOKENIZER_DIR, _rank, barrier, full_model_state_dict, tokenizer_sha256
-from training.config import ModelConfig
 from training.errors import TrainInputError
 from training.format.io import sha256_file
+from training.model.config import ModelConfig
+from training.run.checkpoint import TOKENIZER_DIR, _rank, barrier, full_model_state_dict, tokenizer_sha256
 
 EXPORT_FORMAT = "lamda-export"
 EXPORT_VERSION = 1
@@ -165,8 +165,8 @@ def load_export_weights(path: Path, model: torch.nn.Module, config: ExportConfig
 
 def load_exported(path: str | Path, device: str | torch.device = "cpu") -> tuple[torch.nn.Module, Any, ExportConfig]:
     """(model in eval mode on `device`, Tokenizer, ExportConfig) from an export dir; one-line errors if broken."""
-    from training.parallel import build_model
-    from training.tokenizer import Tokenizer
+    from training.data.tokenizer import Tokenizer
+    from training.run.parallel import build_model
 
     path = Path(path)
     config = read_export_config(path)

@@ -18,9 +18,9 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 from torch.utils.checkpoint import checkpoint
 
-from training.attention import BiasSpec, check_backend_name, select_backend
-from training.attention.base import AttentionBackend
-from training.config import ModelConfig
+from training.model.attention import BiasSpec, check_backend_name, select_backend
+from training.model.attention.base import AttentionBackend
+from training.model.config import ModelConfig
 
 
 @dataclass

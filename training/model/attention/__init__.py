@@ -15,9 +15,9 @@ from __future__ import annotations
 
 import torch
 
-from training.attention.base import AttentionBackend, BiasSpec
-from training.attention.flex import FlexBackend
-from training.attention.reference import ReferenceBackend, SdpaNoBiasBackend
+from training.model.attention.base import AttentionBackend, BiasSpec
+from training.model.attention.flex import FlexBackend
+from training.model.attention.reference import ReferenceBackend, SdpaNoBiasBackend
 
 BACKEND_NAMES = ("auto", "reference", "flex", "sdpa_nobias")
 

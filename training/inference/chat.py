@@ -41,7 +41,7 @@ class ChatModel:
     @classmethod
     def load(cls, export_dir: str | Path, *, device: str | None = None) -> ChatModel:
         """Load `<out>/export`. Raises TrainInputError (one line, names the file) when it is missing or damaged."""
-        from training.export import load_exported
+        from training.inference.export import load_exported
 
         dev = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
         model, tokenizer, config = load_exported(export_dir, device=dev)
@@ -70,7 +70,7 @@ class ChatModel:
         seed: int | None = None,
     ) -> list[Reply]:
         """`num_candidates` sampled replies for one context (one prefill, KV cache expanded per candidate)."""
-        from training.generate import generate
+        from training.inference.generate import generate
 
         if max_new_tokens < 1 or top_k < 1 or temperature <= 0:
             raise ValueError("max_new_tokens and top_k must be >= 1 and temperature > 0")

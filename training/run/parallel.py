@@ -13,8 +13,8 @@ import os
 import torch
 import torch.distributed as dist
 
-from training.config import ModelConfig
-from training.model import LaMDAModel
+from training.model.config import ModelConfig
+from training.model.model import LaMDAModel
 
 
 def init_distributed(device: str | None = None) -> tuple[int, int, torch.device]:

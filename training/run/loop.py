@@ -18,12 +18,12 @@ import torch
 import torch.distributed as dist
 import torch.nn.functional as F
 
-from training import checkpoint as ckpt
 from training.errors import TrainInputError
-from training.metrics import RunLogger
-from training.optim import build_optimizer, lr_at, set_lr
-from training.run_setup import RunPlan, plan_run
-from training.train_config import TrainConfig
+from training.run import checkpoint as ckpt
+from training.run.metrics import RunLogger
+from training.run.optim import build_optimizer, lr_at, set_lr
+from training.run.plan import RunPlan, plan_run
+from training.run.train_config import TrainConfig
 
 
 def _all_reduce(t: torch.Tensor) -> torch.Tensor:
@@ -48,8 +48,8 @@ def _set_rng_state(state: dict[str, Any], device: torch.device) -> None:
 
 def _train_tokenizer_fn(cfg: TrainConfig):
     def train_tok(out_dir: Path) -> None:
-        from training.data import tokenizer_texts
-        from training.tokenizer import train_tokenizer
+        from training.data.batches import tokenizer_texts
+        from training.data.tokenizer import train_tokenizer
 
         train_tokenizer(tokenizer_texts(cfg), out_dir, vocab_size=cfg.vocab_size, seed=cfg.seed)
 
@@ -71,9 +71,9 @@ class Trainer:
     """Holds the run's objects; `run()` does the steps. Built by `train(cfg)`."""
 
     def __init__(self, cfg: TrainConfig, plan: RunPlan, *, rank: int, world: int, device: torch.device) -> None:
-        from training.data import build_batches
-        from training.parallel import build_model, parallelize
-        from training.tokenizer import Tokenizer
+        from training.data.batches import build_batches
+        from training.data.tokenizer import Tokenizer
+        from training.run.parallel import build_model, parallelize
 
         self.cfg, self.plan, self.rank, self.world, self.device = cfg, plan, rank, world, device
         self.out = cfg.out_dir
@@ -115,7 +115,7 @@ class Trainer:
             self._load_export_weights(plan.init_from)
 
     def _load_export_weights(self, path: Path) -> None:
-        from training.export import load_export_weights, read_export_config
+        from training.inference.export import load_export_weights, read_export_config
 
         load_export_weights(path, self.model, read_export_config(path))
 
@@ -170,7 +170,7 @@ class Trainer:
         return {"loss": loss, "lr": lr, "grad_norm": float(grad_norm), "loss_tokens": int(denom.item())}
 
     def run(self, *, progress: bool) -> None:
-        from training.flops import mfu, peak_flops
+        from training.model.flops import mfu, peak_flops
 
         cfg = self.cfg
         with torch.random.fork_rng(devices=[]):  # the CPU peak is measured with random matrices: keep our RNG
@@ -208,7 +208,7 @@ class Trainer:
 
 def train(cfg: TrainConfig, *, progress: bool = True) -> Path:
     """Run (or resume) a training run; returns the export dir (or the out dir when --no-export)."""
-    from training.parallel import init_distributed
+    from training.run.parallel import init_distributed
 
     if cfg.device not in {"auto", "cpu", "cuda"}:
         raise TrainInputError(f"--device {cfg.device!r}: use auto, cpu or cuda")
@@ -227,7 +227,7 @@ def train(cfg: TrainConfig, *, progress: bool = True) -> Path:
         trainer.run(progress=progress)
         if not cfg.export:
             return out
-        from training.export import export_model
+        from training.inference.export import export_model
 
         return export_model(
             out / "export",

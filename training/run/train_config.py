@@ -1,7 +1,7 @@
 """Run configuration: what to train, on what data, for how long, and where to write it.
 
 `TrainConfig` is a plain dataclass saved as `train_config.json` beside every checkpoint. Run presets pick a model
-preset (from `training.config`) plus the run's batch/schedule; CLI flags override single fields.
+preset (from `training.model.config`) plus the run's batch/schedule; CLI flags override single fields.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ MIXTURE_KINDS = ("generative", "discriminative", "research")
 @dataclass
 class TrainConfig:
     preset: str = "tiny"  # run preset name (also the default run name and out dir)
-    model: str = "tiny"  # model preset name in training.config.MODEL_PRESETS
+    model: str = "tiny"  # model preset name in training.model.config.MODEL_PRESETS
     model_overrides: dict[str, Any] = field(default_factory=dict)  # e.g. {"n_layers": 2}
     seq_len: int = 128
     batch_size: int = 16  # GLOBAL batch, in sequences (split over ranks and micro batches)

@@ -17,10 +17,10 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from training.attention.base import AttentionBackend, BiasSpec
-from training.attention.bias_grad import AttachDistanceBiasGrad
-from training.attention.reference import ReferenceBackend
-from training.relpos import relative_position_bucket
+from training.model.attention.base import AttentionBackend, BiasSpec
+from training.model.attention.bias_grad import AttachDistanceBiasGrad
+from training.model.attention.reference import ReferenceBackend
+from training.model.relpos import relative_position_bucket
 
 
 @dataclass

@@ -17,10 +17,10 @@ from typing import Any, TypeVar
 
 import torch.distributed as dist
 
-from training import checkpoint as ckpt
-from training.config import ModelConfig, model_preset
 from training.errors import TrainInputError
-from training.train_config import TrainConfig
+from training.model.config import ModelConfig, model_preset
+from training.run import checkpoint as ckpt
+from training.run.train_config import TrainConfig
 
 T = TypeVar("T")
 
@@ -151,7 +151,7 @@ def _init_plan(cfg: TrainConfig) -> RunPlan:
         )
     src, kind = resolve_init_source(Path(cfg.init_from))
     if kind == "export":
-        from training.export import check_export_tokenizer, read_export_config
+        from training.inference.export import check_export_tokenizer, read_export_config
 
         export_cfg = read_export_config(src)
         check_export_tokenizer(src, export_cfg)
@@ -166,7 +166,7 @@ def _init_plan(cfg: TrainConfig) -> RunPlan:
 
 
 def _check_vocab(tok_dir: Path, model_cfg: ModelConfig, source: Path) -> None:
-    from training.tokenizer import Tokenizer
+    from training.data.tokenizer import Tokenizer
 
     Tokenizer.load(tok_dir).check_matches(model_cfg.vocab_size, what=f"the model of {source}")
 
@@ -211,7 +211,7 @@ def plan_run(cfg: TrainConfig, *, train_tokenizer: Callable[[Path], None]) -> Ru
                 tmp.rename(tok_dir)
 
             rank0_then_share(_train)
-    from training.tokenizer import Tokenizer
+    from training.data.tokenizer import Tokenizer
 
     vocab = Tokenizer.load(tok_dir).vocab_size
     return RunPlan(_fresh_model_config(cfg, vocab), tok_dir)

@@ -160,7 +160,7 @@ class TokenBatches:
         """The chitchat demo corpus. Its context windows are ours, so long examples always lose their oldest
         context turns until they fit (a turn that alone does not fit is dropped): truncate_long is forced on.
         """
-        from training.corpus import dialog_examples, load_chitchat_dialogs
+        from training.data.corpus import dialog_examples, load_chitchat_dialogs
 
         kwargs.pop("truncate_long", None)
         dialogs = load_chitchat_dialogs(max_dialogs=max_dialogs)
@@ -303,7 +303,7 @@ def tokenizer_texts(cfg) -> Iterable[str]:
                 for ex in snap.examples[kind]:
                     yield from example_texts(ex)
         return
-    from training.corpus import dialog_texts, load_chitchat_dialogs
+    from training.data.corpus import dialog_texts, load_chitchat_dialogs
 
     yield from dialog_texts(load_chitchat_dialogs(max_dialogs=cfg.demo_dialogs))
 

@@ -14,7 +14,7 @@ import time
 
 import torch
 
-from training.config import ModelConfig
+from training.model.config import ModelConfig
 
 # Dense bf16 tensor-core peaks (vendor datasheets). H200 has the same compute as H100 SXM.
 _GPU_PEAKS: list[tuple[str, float]] = [

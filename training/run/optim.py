@@ -10,7 +10,7 @@ import math
 
 import torch
 
-from training.train_config import TrainConfig
+from training.run.train_config import TrainConfig
 
 
 def build_optimizer(model: torch.nn.Module, cfg: TrainConfig) -> torch.optim.AdamW:

@@ -9,7 +9,7 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from training.relpos import last_bucket_start, relative_position_bucket
+from training.model.relpos import last_bucket_start, relative_position_bucket
 
 
 @dataclass(frozen=True)
