@@ -18,6 +18,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 from torch.utils.checkpoint import checkpoint
 
+from training.model import init
 from training.model.attention import BiasSpec, check_backend_name, select_backend
 from training.model.attention.base import AttentionBackend
 from training.model.config import ModelConfig
@@ -139,26 +140,25 @@ class LaMDAModel(nn.Module):
             self.init_weights()
 
     @torch.no_grad()
-    def init_weights(self) -> None:
+    def init_weights(self, seed: int | None = None) -> None:
         """(Re)initialise every parameter; call after `to_empty` when the model was built on the meta device.
 
         Normal(0, init_std) for embeddings, the bias table and input projections; output projections (wo, w_down)
-        use init_std / sqrt(2 * n_layers) (GPT-2) so the residual stream does not grow with depth.
+        use init_std / sqrt(2 * n_layers) (GPT-2) so the residual stream does not grow with depth; norm gains 1.
+        Works on FSDP2 shards: each rank fills only its rows, with values that depend on `seed` and the parameter
+        name, not on the world size (`training/model/init.py`). `seed=None` draws one from torch's global RNG.
         """
+        if seed is None:
+            seed = int(torch.randint(0, 2**62, (1,)).item())
         std = self.cfg.init_std
         out_std = std / math.sqrt(2 * self.cfg.n_layers)
-        nn.init.normal_(self.embed.weight, std=std)
-        nn.init.normal_(self.rel_bias.weight, std=std)
-        for block in self.layers:
-            for lin in (block.attn.wqkv, block.ff.w_gate, block.ff.w_up):
-                nn.init.normal_(lin.weight, std=std)
-            for lin in (block.attn.wo, block.ff.w_down):
-                nn.init.normal_(lin.weight, std=out_std)
-            block.attn_norm.reset_parameters()
-            block.ff_norm.reset_parameters()
-        self.norm.reset_parameters()
-        if self.lm_head is not None:
-            nn.init.normal_(self.lm_head.weight, std=std)
+        for name, param in self.named_parameters():
+            if name.endswith("norm.weight"):
+                init.fill_(param, 1.0)
+            elif name.endswith(("attn.wo.weight", "ff.w_down.weight")):
+                init.normal_(param, std=out_std, seed=seed, name=name)
+            else:  # embed, rel_bias, wqkv, w_gate, w_up, lm_head
+                init.normal_(param, std=std, seed=seed, name=name)
 
     def num_params(self, non_embedding: bool = True) -> int:
         """Parameter count; non_embedding leaves out the token embedding (and an untied output head)."""

@@ -73,7 +73,7 @@ class Trainer:
     def __init__(self, cfg: TrainConfig, plan: RunPlan, *, rank: int, world: int, device: torch.device) -> None:
         from training.data.batches import build_batches
         from training.data.tokenizer import Tokenizer
-        from training.run.parallel import build_model, parallelize
+        from training.run.parallel import build_model
 
         self.cfg, self.plan, self.rank, self.world, self.device = cfg, plan, rank, world, device
         self.out = cfg.out_dir
@@ -89,10 +89,12 @@ class Trainer:
         self.accum = cfg.batch_size // (world * self.micro)
         self.batches = build_batches(cfg, self.tokenizer, rank=rank, world_size=world, micro_batch=self.micro)
         torch.manual_seed(cfg.seed)
-        model = build_model(plan.model_config, device=device, attention_backend=cfg.attention_backend)
         cuda = device.type == "cuda"
-        self.model = parallelize(
-            model,
+        # meta -> shard -> to_empty -> init on the shards: no rank ever holds the whole model (parallel.py)
+        self.model = build_model(
+            plan.model_config,
+            device=device,
+            attention_backend=cfg.attention_backend,
             fsdp=world > 1,
             compile=cfg.compile,
             activation_checkpointing=cfg.activation_checkpointing,

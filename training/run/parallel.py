@@ -37,20 +37,41 @@ def init_distributed(device: str | None = None) -> tuple[int, int, torch.device]
 
 
 def build_model(
-    cfg: ModelConfig, *, device: torch.device | str, attention_backend: str = "auto", meta: bool = True
+    cfg: ModelConfig,
+    *,
+    device: torch.device | str,
+    attention_backend: str = "auto",
+    meta: bool = True,
+    fsdp: bool = False,
+    compile: bool = False,
+    activation_checkpointing: bool = False,
+    param_dtype: torch.dtype | None = None,
+    seed: int | None = None,
 ) -> LaMDAModel:
-    """Create the model without allocating twice: on the meta device, then `to_empty(device)` + `init_weights()`.
+    """Build, parallelise and initialise the model without ever holding more than this rank's shards.
 
-    Every parameter is (re)initialised by `init_weights`, so nothing of `to_empty`'s uninitialised memory survives;
-    with the same RNG seed all ranks build identical weights before FSDP shards them.
+    torchtitan's order: construct on the meta device (no memory), `parallelize` (AC, compile, FSDP2 `fully_shard`:
+    still meta, now sharded), `to_empty(device)` (allocates only the local shards), then `init_weights(seed)`,
+    which fills each rank's rows with values that do not depend on the world size (`training/model/init.py`).
+    `seed=None` draws one from torch's global RNG, so `torch.manual_seed(s)` on every rank gives the same model.
+    `meta=False` builds directly on `device` (small models, tests).
     """
     if not meta:
         with torch.device(device):
-            return LaMDAModel(cfg, attention_backend=attention_backend)
-    with torch.device("meta"):
-        model = LaMDAModel(cfg, attention_backend=attention_backend)
-    model.to_empty(device=device)
-    model.init_weights()
+            model = LaMDAModel(cfg, attention_backend=attention_backend)
+    else:
+        with torch.device("meta"):
+            model = LaMDAModel(cfg, attention_backend=attention_backend)
+    parallelize(
+        model,
+        fsdp=fsdp,
+        compile=compile,
+        activation_checkpointing=activation_checkpointing,
+        param_dtype=param_dtype,
+    )
+    if meta:
+        model.to_empty(device=device)
+        model.init_weights(seed)
     return model
 
 
