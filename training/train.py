@@ -51,6 +51,9 @@ def build_parser(prog: str | None = None) -> argparse.ArgumentParser:
     p.add_argument("--ckpt-every", type=int)
     p.add_argument("--keep-checkpoints", type=int)
     p.add_argument("--log-every", type=int)
+    p.add_argument("--on-bad-step", choices=["stop", "skip"], help="non-finite loss/grad or spike: stop (default)")
+    p.add_argument("--loss-spike", type=float, metavar="FACTOR", help="bad step: loss > FACTOR x recent median")
+    p.add_argument("--max-skips", type=int, help="with --on-bad-step skip: stop after N bad steps in a row")
     p.add_argument("--seed", type=int)
     p.add_argument("--device", help="auto (default), cpu or cuda")
     p.add_argument("--attention-backend", choices=["auto", "reference", "flex"])
@@ -63,7 +66,8 @@ def build_parser(prog: str | None = None) -> argparse.ArgumentParser:
 
 _DIRECT = (
     "out run_name demo_dialogs init_from tokenizer vocab_size steps seq_len batch_size micro_batch_size lr "
-    "warmup_steps schedule weight_decay grad_clip ckpt_every keep_checkpoints log_every seed device "
+    "warmup_steps schedule weight_decay grad_clip ckpt_every keep_checkpoints log_every seed device on_bad_step "
+    "loss_spike max_skips "
     "attention_backend compile activation_checkpointing"
 ).split()
 
@@ -95,10 +99,10 @@ def main(argv: Sequence[str] | None = None, *, prog: str | None = None) -> int:
         from training.run.loop import train  # imported here so that `--help` and flag errors stay fast
 
         train(cfg, progress=not args.no_progress)
-    except TrainInputError as err:
+    except TrainInputError as err:  # also TrainingHalted (exit code 3)
         if rank == 0 or "LOCAL_RANK" not in os.environ:
             print(f"error: {err}", file=sys.stderr, flush=True)
-        return EXIT_USER_ERROR
+        return err.exit_code
     except KeyboardInterrupt:
         print("interrupted; run the same command again to resume from the last checkpoint", file=sys.stderr)
         return 130

@@ -104,11 +104,32 @@ def test_truncated_shard_is_reported_with_the_file_and_fix(saved):
     assert "__0_0.distcp" in msg and "truncated" in msg and "delete that checkpoint" in msg
 
 
-def test_garbage_dcp_metadata_is_reported(saved):
-    meta = saved / ".metadata"
+def _garble_metadata(path) -> None:
+    meta = path / ".metadata"
     meta.write_bytes(b"\x00garbage" * (meta.stat().st_size // 8) + b"\x00" * (meta.stat().st_size % 8))
+
+
+def _as_format_1(path) -> None:
+    """Rewrite the manifest like a checkpoint written before sha256s were recorded (sizes only)."""
+    import json
+
+    mpath = path / "checkpoint.json"
+    manifest = json.loads(mpath.read_text())
+    manifest["files"] = {rel: e["size"] for rel, e in manifest["files"].items()}
+    manifest["format_version"] = 1
+    mpath.write_text(json.dumps(manifest))
+
+
+def test_garbage_dcp_metadata_is_reported(saved):
+    _garble_metadata(saved)
     msg = _load_error(saved)
-    assert "cannot load DCP checkpoint" in msg
+    assert ".metadata: content changed after the save" in msg
+
+
+def test_garbage_dcp_metadata_without_hashes_is_a_dcp_load_error(saved):
+    _as_format_1(saved)
+    _garble_metadata(saved)
+    assert "cannot load DCP checkpoint" in _load_error(saved)
 
 
 def test_garbage_manifest_is_reported(saved):
@@ -120,3 +141,32 @@ def test_tokenizer_that_does_not_match_the_checkpoint(saved, assets):  # noqa: F
     shutil.copy(assets.other_tokenizer / "tokenizer.model", saved / "tokenizer" / "tokenizer.model")
     msg = _load_error(saved)
     assert "tokenizer.model" in msg and "does not match" in msg
+
+
+def test_shard_overwritten_in_place_is_refused(saved):
+    """Same size, different bytes: the size check passes, the sha256 check must not."""
+    shard = saved / "__0_0.distcp"
+    data = bytearray(shard.read_bytes())
+    data[1000:5000] = b"\x7f" * 4000
+    shard.write_bytes(bytes(data))
+    msg = _load_error(saved)
+    assert "__0_0.distcp" in msg and "sha256" in msg and "delete that checkpoint" in msg
+
+
+def test_manifest_lists_size_and_sha256_of_every_file(saved):
+    import json
+
+    from training.format.io import sha256_file
+
+    manifest = json.loads((saved / "checkpoint.json").read_text())
+    assert manifest["format_version"] == 2
+    on_disk = sorted(str(p.relative_to(saved)) for p in saved.rglob("*") if p.is_file() and p.name != "checkpoint.json")
+    assert sorted(manifest["files"]) == on_disk
+    for rel, entry in manifest["files"].items():
+        assert entry == {"size": (saved / rel).stat().st_size, "sha256": sha256_file(saved / rel)}, rel
+
+
+def test_format_1_manifest_with_sizes_only_still_loads(saved):
+    _as_format_1(saved)
+    model, opt = _model_and_opt(seed=1, steps=0)
+    assert ckpt.load_checkpoint(saved, model=model, optimizer=opt)["step"] == 1

@@ -91,7 +91,7 @@ def test_truncated_weights_are_a_clear_error(exported, tmp_path):
     broken = shutil.copytree(exported[0], tmp_path / "broken")
     weights = broken / "model.safetensors"
     weights.write_bytes(weights.read_bytes()[:1000])
-    with pytest.raises(TrainInputError, match=r"model.safetensors: cannot read weights"):
+    with pytest.raises(TrainInputError, match=r"model.safetensors: content changed after the export"):
         ChatModel.load(broken)
 
 
@@ -101,4 +101,49 @@ def test_garbage_config_is_a_clear_error(exported, tmp_path):
     broken = shutil.copytree(exported[0], tmp_path / "broken")
     (broken / "config.json").write_text("[1, 2")
     with pytest.raises(TrainInputError, match=r"config.json: invalid export config"):
+        ChatModel.load(broken)
+
+
+def test_weights_overwritten_in_place_are_refused(exported, tmp_path):
+    import shutil
+
+    broken = shutil.copytree(exported[0], tmp_path / "broken")
+    weights = broken / "model.safetensors"
+    data = bytearray(weights.read_bytes())
+    data[-4000:] = b"\x7f" * 4000  # same size: the tensors still parse, the values are garbage
+    weights.write_bytes(bytes(data))
+    with pytest.raises(TrainInputError, match=r"model.safetensors: content changed after the export"):
+        ChatModel.load(broken)
+
+
+def test_export_refuses_non_finite_weights(exported, tmp_path, assets):  # noqa: F811
+    from training.errors import TrainingHalted
+
+    _, model = exported
+    poisoned = build_model(model.cfg, device="cpu")
+    poisoned.load_state_dict(model.state_dict())
+    with torch.no_grad():
+        poisoned.layers[1].ff.w_up.weight[3, 5] = float("nan")
+    out = tmp_path / "export"
+    with pytest.raises(TrainingHalted, match=r"not exported: parameters layers.1.ff.w_up.weight hold NaN/inf"):
+        export_model(out, model=poisoned, model_config=model.cfg, tokenizer_dir=assets.tokenizer, model_id="x", step=1)
+    assert not out.exists() and not (tmp_path / "export.tmp").exists()
+
+
+def test_loading_an_export_with_non_finite_weights_is_a_clear_error(exported, tmp_path):
+    import shutil
+
+    from safetensors.torch import load_file, save_file
+
+    from training.format.io import sha256_file
+
+    broken = shutil.copytree(exported[0], tmp_path / "broken")
+    weights = broken / "model.safetensors"
+    tensors = load_file(str(weights))
+    tensors["norm.weight"][0] = float("inf")
+    save_file(tensors, str(weights), metadata={"format": "lamda-export"})
+    config = json.loads((broken / "config.json").read_text())
+    config["weights_sha256"] = sha256_file(weights)  # a consistent export of bad weights
+    (broken / "config.json").write_text(json.dumps(config))
+    with pytest.raises(TrainInputError, match=r"model.safetensors: weights norm.weight hold NaN/inf"):
         ChatModel.load(broken)

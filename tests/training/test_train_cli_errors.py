@@ -130,3 +130,31 @@ def test_init_from_export_whose_tokenizer_vocab_differs(trained_run, tmp_path, c
 
 def test_resume_with_different_data_flags(trained_run, capsys, assets):  # noqa: F811
     _fails(capsys, base_args(assets, trained_run, "--seed", "7"), "train_config.json", "--seed", "new --out")
+
+
+def test_garbage_dcp_metadata_subprocess_is_one_line(trained_run, tmp_path, assets):  # noqa: F811
+    """DCP logs its metadata fallbacks with tracebacks to the root logger; the user sees only our one line."""
+    from tests.training.test_checkpoint import _as_format_1, _garble_metadata
+
+    run = shutil.copytree(trained_run, tmp_path / "run")
+    ckdir = run / "checkpoints" / "step_0000002"
+    _as_format_1(ckdir)  # no sha256s: the garbage reaches dcp.load
+    _garble_metadata(ckdir)
+    proc = run_train(base_args(assets, run, "--steps", "4", "--no-export"))
+    assert proc.returncode == 2
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and "cannot load DCP checkpoint" in lines[0], proc.stderr
+
+
+def test_shard_overwritten_in_place_subprocess(trained_run, tmp_path, assets):  # noqa: F811
+    run = shutil.copytree(trained_run, tmp_path / "run")
+    shard = run / "checkpoints" / "step_0000002" / "__0_0.distcp"
+    data = bytearray(shard.read_bytes())
+    data[2000:6000] = b"\x00" * 4000
+    shard.write_bytes(bytes(data))
+    proc = run_train(base_args(assets, run, "--steps", "4", "--no-export"))
+    assert proc.returncode == 2
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and str(shard) in lines[0] and "sha256" in lines[0], proc.stderr
+    assert (shard.parent / "checkpoint.json").exists()  # never deleted: the user decides
+    assert json.loads((run / "metrics.jsonl").read_text().splitlines()[-1])["step"] == 2  # nothing trained

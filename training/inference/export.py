@@ -21,10 +21,11 @@ from typing import Any
 
 import torch
 
-from training.errors import TrainInputError
+from training.errors import TrainingHalted, TrainInputError
 from training.format.io import sha256_file
 from training.model.config import ModelConfig
 from training.run.checkpoint import TOKENIZER_DIR, _rank, barrier, full_model_state_dict, tokenizer_sha256
+from training.run.guards import nonfinite_parameters
 
 EXPORT_FORMAT = "lamda-export"
 EXPORT_VERSION = 1
@@ -70,6 +71,12 @@ def export_model(
     """Collective (gathers the full weights); rank 0 writes `out`. Returns `out`."""
     from safetensors.torch import save_file
 
+    bad = nonfinite_parameters(model)  # collective: every rank refuses together
+    if bad:
+        raise TrainingHalted(
+            f"{out}: not exported: parameters {', '.join(bad)} hold NaN/inf; the previous export (if any) is "
+            "untouched; resume from an earlier checkpoint (docs/integrity.md)"
+        )
     sd = full_model_state_dict(model)
     if _rank() == 0:
         tmp, old = out.with_name(out.name + ".tmp"), out.with_name(out.name + ".old")
@@ -138,10 +145,21 @@ def read_export_weights(path: Path, config: ExportConfig) -> dict[str, torch.Ten
     from safetensors.torch import load_file
 
     wpath = Path(path) / WEIGHTS
+    want = config.raw.get("weights_sha256")
+    if want and wpath.is_file() and (got := sha256_file(wpath)) != want:
+        raise TrainInputError(
+            f"{wpath}: content changed after the export (sha256 {got[:12]}..., {CONFIG} says {want[:12]}...); "
+            f"{_EXPORT_FIX}"
+        )
     try:
         sd = load_file(str(wpath), device="cpu")
     except (FileNotFoundError, SafetensorError, OSError) as exc:
         raise TrainInputError(f"{wpath}: cannot read weights ({exc}); {_EXPORT_FIX}") from None
+    bad = [name for name, tensor in sd.items() if tensor.is_floating_point() and not bool(torch.isfinite(tensor).all())]
+    if bad:
+        raise TrainInputError(
+            f"{wpath}: weights {', '.join(bad[:3])} hold NaN/inf; {_EXPORT_FIX} from a good checkpoint"
+        )
     for alias, name in config.raw.get("tied", {}).items():
         if name in sd:
             sd[alias] = sd[name]

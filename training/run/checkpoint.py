@@ -7,22 +7,28 @@ Layout of one checkpoint (`<out>/checkpoints/step_0000100/`):
     model_config.json              training.model.config.ModelConfig.to_dict()
     train_config.json              training.run.train_config.TrainConfig.to_dict()
     tokenizer/                     copy of the run's tokenizer
-    checkpoint.json                written LAST: step, world size, byte size of every file, tokenizer sha256
+    checkpoint.json                written LAST: step, world size, size + sha256 of every file, tokenizer sha256
 
 Atomicity: everything is written to `step_0000100.tmp/`, then rank 0 renames it to `step_0000100/` (one rename
 on one filesystem is atomic). Resume only considers directories without the `.tmp` suffix, and leftover `.tmp`
-directories from a killed save are deleted on start. `verify_checkpoint` checks file sizes against
-`checkpoint.json`, so a truncated shard or garbage metadata is reported as a one-line error instead of a traceback.
+directories from a killed save are deleted on start.
+
+Integrity (docs/integrity.md): each rank hashes the DCP shard files it wrote, rank 0 the rest, and the manifest
+lists every file's size and sha256. `verify_checkpoint` checks sizes (cheap) and, before anything is loaded,
+the hashes: the files are split over the ranks, each hashes its share, and every rank raises the same one-line
+error if any file differs. So a shard overwritten in place (same size) is refused instead of trained on.
 """
 
 from __future__ import annotations
 
-import hashlib
+import contextlib
 import json
+import logging
 import os
 import re
 import shutil
 import warnings
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -38,8 +44,9 @@ from torch.distributed.checkpoint.state_dict import (
 )
 
 from training.errors import TrainInputError
+from training.format.io import sha256_file
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: files = {path: {size, sha256}}; 1 (sizes only) is still read
 MANIFEST = "checkpoint.json"
 TOKENIZER_DIR = "tokenizer"
 TOKENIZER_MODEL = "tokenizer.model"
@@ -61,6 +68,10 @@ def _rank() -> int:
     return dist.get_rank() if _dist() else 0
 
 
+def _world() -> int:
+    return dist.get_world_size() if _dist() else 1
+
+
 def step_dir(root: Path, step: int) -> Path:
     return root / f"step_{step:07d}"
 
@@ -69,7 +80,11 @@ def tokenizer_sha256(tokenizer_dir: Path) -> str:
     path = Path(tokenizer_dir) / TOKENIZER_MODEL
     if not path.is_file():
         raise TrainInputError(f"{path}: tokenizer model not found; pass --tokenizer DIR holding {TOKENIZER_MODEL}")
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+    return sha256_file(path)
+
+
+def _file_entry(path: Path) -> dict[str, Any]:
+    return {"size": path.stat().st_size, "sha256": sha256_file(path)}
 
 
 def cleanup_partial(root: Path, *, sync: bool = True) -> list[Path]:
@@ -139,16 +154,30 @@ def save_checkpoint(
     barrier()
     model_sd, optim_sd = get_state_dict(model, optimizer)
     dcp.save({"model": model_sd, "optim": optim_sd}, checkpoint_id=str(tmp), no_dist=not _dist())
+    # Each rank hashes the shard files it wrote (in parallel); rank 0 gathers them and hashes the rest.
+    mine = {p.name: _file_entry(p) for p in sorted(tmp.glob(f"__{_rank()}_*.distcp"))}
+    hashed: dict[str, Any] = {}
+    if _dist():
+        parts: list[Any] = [None] * _world()
+        dist.all_gather_object(parts, mine)
+        for part in parts:
+            hashed.update(part)
+    else:
+        hashed = mine
     if _rank() == 0:
         torch.save(train_state, tmp / "train_state.pt")
         _write_json(tmp / "model_config.json", model_config)
         _write_json(tmp / "train_config.json", train_config)
         shutil.copytree(tokenizer_dir, tmp / TOKENIZER_DIR)
-        files = {str(p.relative_to(tmp)): p.stat().st_size for p in sorted(tmp.rglob("*")) if p.is_file()}
+        files = {}
+        for p in sorted(tmp.rglob("*")):
+            if p.is_file():
+                rel = str(p.relative_to(tmp))
+                files[rel] = hashed.get(rel) or _file_entry(p)
         manifest = {
             "format_version": FORMAT_VERSION,
             "step": step,
-            "world_size": dist.get_world_size() if _dist() else 1,
+            "world_size": _world(),
             "vocab_size": model_config.get("vocab_size"),
             "tokenizer_sha256": tokenizer_sha256(tmp / TOKENIZER_DIR),
             "files": files,
@@ -159,6 +188,7 @@ def save_checkpoint(
             shutil.rmtree(final)
         os.replace(tmp, final)
         _fsync_dir(root)
+        # Rotation happens only after the new checkpoint is complete (renamed): the newest good one always stays.
         for _, old in list_checkpoints(root)[:-keep] if keep > 0 else []:
             shutil.rmtree(old, ignore_errors=True)
     barrier()
@@ -181,13 +211,29 @@ def read_manifest(path: Path) -> dict[str, Any]:
     return manifest
 
 
-def verify_checkpoint(path: Path) -> dict[str, Any]:
-    """Check the manifest, every file's size and the tokenizer hash; return the manifest."""
+def _entry(value: Any) -> tuple[int, str | None]:
+    """(size, sha256 or None) of a manifest entry: format 2 {"size", "sha256"}, format 1 a bare size."""
+    if isinstance(value, dict):
+        return int(value["size"]), str(value["sha256"])
+    return int(value), None
+
+
+def verify_checkpoint(path: Path, *, hashes: bool = True) -> dict[str, Any]:
+    """Check the manifest, every file's size, the tokenizer hash and (hashes=True) every file's sha256.
+
+    Collective when a process group exists (every rank calls it): the files are hashed in parallel, file i on
+    rank i % world, and all ranks raise the same first error. Returns the manifest.
+    """
     if not path.is_dir():
         raise TrainInputError(f"{path}: checkpoint dir not found; pass an existing step_XXXXXXX dir or export dir")
     manifest = read_manifest(path)
     _verify_tokenizer(path, manifest)
-    for rel, size in manifest["files"].items():
+    error = None
+    try:
+        entries = {rel: _entry(v) for rel, v in manifest["files"].items()}
+    except (KeyError, TypeError, ValueError):
+        raise TrainInputError(f"{path / MANIFEST}: malformed file list; {_CORRUPT_FIX}") from None
+    for rel, (size, _) in entries.items():
         f = path / rel
         if not f.is_file():
             raise TrainInputError(f"{f}: missing from checkpoint; {_CORRUPT_FIX}")
@@ -195,6 +241,23 @@ def verify_checkpoint(path: Path) -> dict[str, Any]:
             raise TrainInputError(
                 f"{f}: truncated or modified ({f.stat().st_size} bytes, manifest says {size}); {_CORRUPT_FIX}"
             )
+    if hashes:
+        for i, (rel, (_, want)) in enumerate(sorted(entries.items())):
+            if want is None or i % _world() != _rank():
+                continue
+            got = sha256_file(path / rel)
+            if got != want:
+                error = (
+                    f"{path / rel}: content changed after the save (sha256 {got[:12]}..., manifest says "
+                    f"{want[:12]}...); {_CORRUPT_FIX}"
+                )
+                break
+        if _dist():
+            errors: list[Any] = [None] * _world()
+            dist.all_gather_object(errors, error)
+            error = next((e for e in errors if e), None)
+        if error:
+            raise TrainInputError(error)
     return manifest
 
 
@@ -215,9 +278,30 @@ def read_json(path: Path) -> dict[str, Any]:
         raise TrainInputError(f"{path}: unreadable ({exc}); {_CORRUPT_FIX}") from None
 
 
+class _DropDcpRecords(logging.Filter):
+    """DCP logs its fallbacks with full tracebacks to the ROOT logger; our one-line error already names the cause."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return _DCP_DIR not in record.pathname
+
+
+_DCP_DIR = str(Path(dcp.__file__).parent)
+
+
+@contextlib.contextmanager
+def _quiet_dcp_logs() -> Iterator[None]:
+    root, flt = logging.getLogger(), _DropDcpRecords()
+    root.addFilter(flt)
+    try:
+        yield
+    finally:
+        root.removeFilter(flt)
+
+
 def _dcp_load(state: dict[str, Any], path: Path) -> None:
     try:
-        dcp.load(state, checkpoint_id=str(path), no_dist=not _dist())
+        with _quiet_dcp_logs():
+            dcp.load(state, checkpoint_id=str(path), no_dist=not _dist())
     except (KeyboardInterrupt, SystemExit):
         raise
     except BaseException as exc:  # DCP raises many types; CheckpointException derives from BaseException

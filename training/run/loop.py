@@ -18,8 +18,9 @@ import torch
 import torch.distributed as dist
 import torch.nn.functional as F
 
-from training.errors import TrainInputError
+from training.errors import TrainingHalted, TrainInputError
 from training.run import checkpoint as ckpt
+from training.run.guards import StepGuard, nonfinite_parameters
 from training.run.metrics import RunLogger
 from training.run.optim import build_optimizer, lr_at, set_lr
 from training.run.plan import RunPlan, plan_run
@@ -103,6 +104,7 @@ class Trainer:
         self.autocast = torch.autocast("cuda", dtype=torch.bfloat16) if cuda and world == 1 else nullcontext()
         self.optimizer = build_optimizer(self.model, cfg)
         self.step, self.tokens_seen = 0, 0
+        self.guard = StepGuard(policy=cfg.on_bad_step, loss_spike=cfg.loss_spike, max_skips=cfg.max_skips)
 
     def restore(self) -> None:
         plan = self.plan
@@ -111,6 +113,7 @@ class Trainer:
             self.step, self.tokens_seen = int(state["step"]), int(state.get("tokens_seen", 0))
             self.batches.load_state_dict(state["data"])
             _set_rng_state(state["rng"], self.device)
+            self.guard.load_state_dict(state.get("guard", {}))
         elif plan.init_kind == "checkpoint":
             ckpt.load_model_weights(plan.init_from, model=self.model)
         elif plan.init_kind == "export":
@@ -127,9 +130,13 @@ class Trainer:
             "tokens_seen": self.tokens_seen,
             "data": self.batches.state_dict(),
             "rng": _rng_state(self.device),
+            "guard": self.guard.state_dict(),
         }
 
     def save(self) -> Path:
+        bad = nonfinite_parameters(self.model)
+        if bad:
+            raise self._halt(f"step {self.step}: parameters {', '.join(bad)} hold NaN/inf, not saving them")
         return ckpt.save_checkpoint(
             self.out / "checkpoints",
             step=self.step,
@@ -164,12 +171,32 @@ class Trainer:
         grad_norm = torch.nn.utils.clip_grad_norm_(self.model.parameters(), max_norm)
         if hasattr(grad_norm, "full_tensor"):
             grad_norm = grad_norm.full_tensor()
-        self.optimizer.step()
-        self.optimizer.zero_grad(set_to_none=True)
         loss = (_all_reduce(loss_sum.reshape(1)) / denom.to(torch.float64)).item()
         self.step += 1
         self.tokens_seen += cfg.batch_size * cfg.seq_len
-        return {"loss": loss, "lr": lr, "grad_norm": float(grad_norm), "loss_tokens": int(denom.item())}
+        rec: dict[str, Any] = {"loss": loss, "lr": lr, "grad_norm": float(grad_norm), "loss_tokens": int(denom.item())}
+        why = self.guard.verdict(loss, float(grad_norm))  # same all-reduced numbers, same verdict on every rank
+        if why is None:
+            self.optimizer.step()
+            self.guard.accept(loss)
+        else:
+            rec["skipped"] = why
+            if cfg.on_bad_step == "stop":
+                self.optimizer.zero_grad(set_to_none=True)
+                raise self._halt(f"step {self.step}: {why}; stopped before applying it")
+            if not self.guard.skip():
+                self.optimizer.zero_grad(set_to_none=True)
+                raise self._halt(f"step {self.step}: {self.guard.in_a_row} bad steps in a row (last: {why})")
+        self.optimizer.zero_grad(set_to_none=True)
+        return rec
+
+    def _halt(self, what: str) -> TrainingHalted:
+        latest = ckpt.latest_checkpoint(self.out / "checkpoints")
+        where = f"the last good checkpoint is {latest}" if latest else "this run has no checkpoint yet"
+        return TrainingHalted(
+            f"{what}; nothing was saved, {where}; run the same command to resume from it (perhaps with a lower "
+            f"--lr), or pass --on-bad-step skip to skip such steps (docs/integrity.md)"
+        )
 
     def run(self, *, progress: bool) -> None:
         from training.model.flops import mfu, peak_flops

@@ -157,7 +157,7 @@ def _init_plan(cfg: TrainConfig) -> RunPlan:
         check_export_tokenizer(src, export_cfg)
         model_cfg = export_cfg.model
     else:
-        ckpt.verify_checkpoint(src)
+        ckpt.verify_checkpoint(src, hashes=False)  # load_model_weights checks the hashes
         model_cfg = _model_config(ckpt.read_json(src / "model_config.json"), src / "model_config.json")
     _check_vocab(src / ckpt.TOKENIZER_DIR, model_cfg, src)
     _check_tokenizer_flag(cfg, src / ckpt.TOKENIZER_DIR, src)
@@ -189,7 +189,7 @@ def plan_run(cfg: TrainConfig, *, train_tokenizer: Callable[[Path], None]) -> Ru
     out = cfg.out_dir
     latest = ckpt.latest_checkpoint(out / "checkpoints")
     if latest is not None:
-        ckpt.verify_checkpoint(latest)
+        ckpt.verify_checkpoint(latest, hashes=False)  # sizes now; load_checkpoint checks every sha256
         _check_resume_flags(cfg, latest)
         model_cfg = _model_config(ckpt.read_json(latest / "model_config.json"), latest / "model_config.json")
         _check_vocab(latest / ckpt.TOKENIZER_DIR, model_cfg, latest)

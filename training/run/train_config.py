@@ -37,6 +37,9 @@ class TrainConfig:
     steps: int = 300
     ckpt_every: int = 100
     keep_checkpoints: int = 2  # newest N complete checkpoints are kept
+    on_bad_step: str = "stop"  # non-finite loss/grad or loss spike: "stop" the run or "skip" the update
+    loss_spike: float = 0.0  # a step whose loss > loss_spike x the recent median is bad; 0 = no spike guard
+    max_skips: int = 8  # with on_bad_step "skip": stop after this many bad steps in a row
     log_every: int = 10  # TensorBoard / progress-bar refresh; metrics.jsonl gets every step
     seed: int = 1234
     data: list[str] = field(default_factory=list)  # snapshot dirs; empty = the demo corpus (chitchat)
@@ -86,6 +89,12 @@ class TrainConfig:
             raise TrainInputError(f"--micro-batch-size must be >= 1 (got {self.micro_batch_size})")
         if self.lr <= 0 or self.warmup_steps < 0:
             raise TrainInputError(f"--lr must be > 0 and --warmup-steps >= 0 (got {self.lr}, {self.warmup_steps})")
+        if self.on_bad_step not in {"stop", "skip"}:
+            raise TrainInputError(f"--on-bad-step must be 'stop' or 'skip' (got {self.on_bad_step!r})")
+        if self.loss_spike < 0 or (0 < self.loss_spike <= 1) or self.max_skips < 0:
+            raise TrainInputError(
+                f"--loss-spike must be 0 (off) or > 1 and --max-skips >= 0 (got {self.loss_spike}, {self.max_skips})"
+            )
         if self.schedule not in {"cosine", "constant"}:
             raise TrainInputError(f"--schedule must be 'cosine' or 'constant' (got {self.schedule!r})")
         bad = sorted(set(self.mixture) - set(MIXTURE_KINDS))
