@@ -58,6 +58,12 @@ def build_parser(prog: str | None = None) -> argparse.ArgumentParser:
     p.add_argument("--device", help="auto (default), cpu or cuda")
     p.add_argument("--attention-backend", choices=["auto", "reference", "flex"])
     p.add_argument("--compile", action=argparse.BooleanOptionalAction, default=None)
+    p.add_argument(
+        "--document-mask",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="packed examples attend only within themselves (default on)",
+    )
     p.add_argument("--activation-checkpointing", action=argparse.BooleanOptionalAction, default=None)
     p.add_argument("--no-export", action="store_true", help="skip the final export")
     p.add_argument("--no-progress", action="store_true", help="no progress bar (metrics.jsonl is still written)")
@@ -68,7 +74,7 @@ _DIRECT = (
     "out run_name demo_dialogs init_from tokenizer vocab_size steps seq_len batch_size micro_batch_size lr "
     "warmup_steps schedule weight_decay grad_clip ckpt_every keep_checkpoints log_every seed device on_bad_step "
     "loss_spike max_skips "
-    "attention_backend compile activation_checkpointing"
+    "attention_backend compile activation_checkpointing document_mask"
 ).split()
 
 

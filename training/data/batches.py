@@ -39,6 +39,7 @@ class Batch:
     loss_mask: torch.Tensor  # [B, S] float32: 1 where the target is trained on
     global_loss_tokens: int  # loss_mask summed over the WHOLE global batch (all ranks and micro batches)
     num_examples: dict[str, int] = field(default_factory=dict)  # examples starting in these rows, per kind
+    doc_ids: torch.Tensor | None = None  # [B, S] int32: 1, 2, ... per example in its row, 0 for the padding
 
     def to(self, device: torch.device | str) -> Batch:
         move = lambda t: t.to(device, non_blocking=True)
@@ -48,6 +49,7 @@ class Batch:
             move(self.loss_mask),
             self.global_loss_tokens,
             dict(self.num_examples),
+            None if self.doc_ids is None else move(self.doc_ids),
         )
 
 
@@ -200,6 +202,7 @@ class TokenBatches:
         rows, width = self.global_batch_size, self.seq_len + 1
         ids = np.full((rows, width), self.pad_id, dtype=np.int64)
         mask = np.zeros((rows, width), dtype=np.float32)
+        docs = np.zeros((rows, width), dtype=np.int32)  # 0 = padding; examples 1, 2, ... within each row
         row_kinds: list[list[str]] = [[] for _ in range(rows)]
         picks, counts = self.picks, dict(self.kind_counts)
         r = fill = 0
@@ -213,11 +216,12 @@ class TokenBatches:
             ids[r, fill : fill + n] = ex_ids
             mask[r, fill : fill + n] = ex_mask
             row_kinds[r].append(kind)
+            docs[r, fill : fill + n] = len(row_kinds[r])
             fill += n
             picks, counts[kind] = picks + 1, counts[kind] + 1
             if fill == width or not self.pack:
                 r, fill = r + 1, 0
-        self._global = (ids, mask, row_kinds, picks, counts)
+        self._global = (ids, mask, docs, row_kinds, picks, counts)
 
     # ---------------------------------------------------------------- iteration
     def __iter__(self) -> TokenBatches:
@@ -226,7 +230,7 @@ class TokenBatches:
     def __next__(self) -> Batch:
         if self._global is None:
             self._build_global()
-        ids, mask, row_kinds, next_picks, next_counts = self._global
+        ids, mask, docs, row_kinds, next_picks, next_counts = self._global
         per_rank = self.global_batch_size // self.world_size
         start = self.rank * per_rank + self.micro * self.micro_batch_size
         sl = slice(start, start + self.micro_batch_size)
@@ -238,6 +242,7 @@ class TokenBatches:
             loss_mask=torch.from_numpy(mask[sl, 1:].copy()),
             global_loss_tokens=int(mask[:, 1:].sum()),
             num_examples={k: kinds.count(k) for k in self._active},
+            doc_ids=torch.from_numpy(docs[sl, :-1].copy()),
         )
         self.micro += 1
         if self.micro == self.accum_steps:

@@ -169,8 +169,12 @@ class LaMDAModel(nn.Module):
                 total -= self.lm_head.weight.numel()
         return total
 
-    def forward(self, input_ids: Tensor, *, cache: KVCache | None = None) -> Tensor:
-        """input_ids [B, S] -> float32 logits [B, S, V]. With a cache, positions continue from cache.length."""
+    def forward(self, input_ids: Tensor, *, cache: KVCache | None = None, doc_ids: Tensor | None = None) -> Tensor:
+        """input_ids [B, S] -> float32 logits [B, S, V]. With a cache, positions continue from cache.length.
+
+        doc_ids [B, S] (packed training rows): block-causal attention, each token sees only the earlier tokens of
+        its own document, so a packed example computes what it computes alone (docs/document-masking.md).
+        """
         if input_ids.ndim != 2 or input_ids.shape[1] == 0:
             raise ValueError(f"input_ids must be [batch, seq] with seq >= 1, got shape {tuple(input_ids.shape)}")
         bsz, seq = input_ids.shape
@@ -186,7 +190,11 @@ class LaMDAModel(nn.Module):
             # Decoding (no gradients): the materialised bias is cheap for short queries, and a compiled
             # FlexAttention would recompile for every new prompt length.
             backend = select_backend("reference")
-        prepared = backend.prepare(self.rel_bias.weight, self.bias_spec, q_len=seq, k_len=offset + seq, q_offset=offset)
+        if doc_ids is not None and (cache is not None or doc_ids.shape != input_ids.shape):
+            raise ValueError("doc_ids must be [batch, seq] like input_ids and cannot be used with a KV cache")
+        prepared = backend.prepare(
+            self.rel_bias.weight, self.bias_spec, q_len=seq, k_len=offset + seq, q_offset=offset, doc_ids=doc_ids
+        )
         h = self.embed(input_ids)
         for block in self.layers:
             h = block(h, backend, prepared, cache)

@@ -58,11 +58,20 @@ def _train_tokenizer_fn(cfg: TrainConfig):
 
 
 def micro_batch_loss(
-    model: torch.nn.Module, batch: Any, *, denom: torch.Tensor, world: int = 1, autocast: Any = None
+    model: torch.nn.Module,
+    batch: Any,
+    *,
+    denom: torch.Tensor,
+    world: int = 1,
+    autocast: Any = None,
+    document_mask: bool = True,
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """(loss to backprop, detached summed token loss) for one micro batch."""
+    """(loss to backprop, detached summed token loss) for one micro batch.
+
+    `document_mask`: packed examples attend only within themselves (block-causal, `batch.doc_ids`)."""
+    doc_ids = getattr(batch, "doc_ids", None) if document_mask else None
     with autocast or nullcontext():
-        logits = model(batch.input_ids)
+        logits = model(batch.input_ids, doc_ids=doc_ids)
     ce = F.cross_entropy(logits.flatten(0, 1), batch.targets.flatten(), reduction="none")
     token_loss = (ce * batch.loss_mask.flatten().to(ce.dtype)).sum()
     return token_loss * world / denom, token_loss.detach()
@@ -163,7 +172,12 @@ class Trainer:
             if hasattr(self.model, "set_requires_gradient_sync"):
                 self.model.set_requires_gradient_sync(i == len(micro) - 1)
             loss, token_loss = micro_batch_loss(
-                self.model, batch, denom=denom, world=self.world, autocast=self.autocast
+                self.model,
+                batch,
+                denom=denom,
+                world=self.world,
+                autocast=self.autocast,
+                document_mask=cfg.document_mask,
             )
             loss.backward()
             loss_sum += token_loss.to(torch.float64)

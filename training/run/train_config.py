@@ -53,6 +53,7 @@ class TrainConfig:
     run_name: str | None = None  # None = preset name; becomes the export's model_id
     device: str = "auto"  # "auto" = cuda if available else cpu
     attention_backend: str = "auto"
+    document_mask: bool = True  # packed examples attend only within themselves (block-causal by document)
     compile: bool = False
     activation_checkpointing: bool = False
     export: bool = True

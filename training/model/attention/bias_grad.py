@@ -31,10 +31,13 @@ def distance_bias_grad(
     *,
     scale: float,
     chunk: int = 128,
+    doc_ids: Tensor | None = None,
 ) -> Tensor:
     """dL/d bias_dist ([H, F + 1], >= float32) for causal attention with scores + bias_dist[h, min(i-j, F)].
 
     q, k, v, out, d_out: [B, H, S, d]; lse: [B, H, S] natural-log log-sum-exp of each score row.
+    doc_ids [B, S]: block-causal attention (a query sees only keys of its own document): pairs across documents
+    have P = 0, so they are left out of the band; rows of dS still sum to zero, so the far entry stays exact.
     """
     bsz, heads, seq, dim = q.shape
     far = bias_dist.shape[1] - 1
@@ -68,6 +71,11 @@ def distance_bias_grad(
     delta_c = F.pad(delta, (0, pad_end)).view(bsz, heads, n_chunks, c, 1)
     pos = torch.arange(n_chunks * c, device=q.device).view(n_chunks, c, 1)
     valid = (pos < seq) & (pos - d.view(1, 1, far) >= 0)  # real query row, key index i - d >= 0
+    if doc_ids is not None:  # and the key i - d is in the query's document
+        docs = F.pad(doc_ids, (0, pad_end), value=-1)  # [B, nC * C]
+        key_idx = (pos - d.view(1, 1, far)).clamp(min=0).view(-1, far)  # [nC * C, far]
+        same = docs[:, key_idx] == docs[:, :, None]  # [B, nC * C, far]
+        valid = valid & same.view(bsz, 1, n_chunks, c, far)
     d_s = torch.exp(s_band - lse_c) * (dp_band - delta_c)
     d_s = torch.where(valid, d_s, torch.zeros((), device=q.device))
     near = d_s.sum(dim=(0, 2, 3)).flip(-1)  # [H, F], distance 0 first
@@ -90,9 +98,9 @@ class AttachDistanceBiasGrad(torch.autograd.Function):
     """
 
     @staticmethod
-    def forward(ctx, out, bias_dist, q, k, v, lse, scale):  # type: ignore[override]
+    def forward(ctx, out, bias_dist, q, k, v, lse, scale, doc_ids=None):  # type: ignore[override]
         ctx.save_for_backward(q, k, v, out.detach(), lse, bias_dist.detach())
-        ctx.scale = scale
+        ctx.scale, ctx.doc_ids = scale, doc_ids
         return out.view_as(out)
 
     @staticmethod
@@ -100,6 +108,7 @@ class AttachDistanceBiasGrad(torch.autograd.Function):
         q, k, v, out, lse, bias_dist = ctx.saved_tensors
         grad_bias = None
         if ctx.needs_input_grad[1]:
-            grad_bias = distance_bias_grad(q, k, v, out, lse, d_out, bias_dist, scale=ctx.scale)
-            grad_bias = grad_bias.to(bias_dist.dtype)
-        return d_out, grad_bias, None, None, None, None, None
+            grad_bias = distance_bias_grad(
+                q, k, v, out, lse, d_out, bias_dist, scale=ctx.scale, doc_ids=ctx.doc_ids
+            ).to(bias_dist.dtype)
+        return d_out, grad_bias, None, None, None, None, None, None

@@ -1,6 +1,7 @@
 """FlexAttention backend: detached per-distance bias in `score_mod`, table gradient from `bias_grad.py`.
 
-On CUDA the core is `torch.compile(flex_attention)` with a causal BlockMask. FlexAttention has no backward on CPU
+On CUDA the core is `torch.compile(flex_attention)` with a causal BlockMask, or with packed rows a block-causal
+BlockMask built from the document ids of the batch (docs/document-masking.md). FlexAttention has no backward on CPU
 (torch 2.13), so on other devices the same decomposition runs with a "math" core (materialised scores, detached
 bias): the tests use it to check the gradient decomposition against the reference backend on CPU, and check the
 real FlexAttention kernel's forward output and log-sum-exp against the math core (forward works on CPU).
@@ -17,7 +18,7 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from training.model.attention.base import AttentionBackend, BiasSpec
+from training.model.attention.base import AttentionBackend, BiasSpec, document_mask
 from training.model.attention.bias_grad import AttachDistanceBiasGrad
 from training.model.attention.reference import ReferenceBackend
 from training.model.relpos import relative_position_bucket
@@ -28,7 +29,8 @@ class FlexPrepared:
     bias_dist: Tensor  # [H, F + 1] float32, requires grad through the table
     seq_len: int
     core: str  # "flex" or "math"
-    block_mask: Any = None  # causal BlockMask, built outside any compiled region (core "flex")
+    block_mask: Any = None  # (block-)causal BlockMask, built outside any compiled region (core "flex")
+    doc_ids: Tensor | None = None  # [B, S] document of every position (packed rows), None = one document
 
 
 @functools.lru_cache(maxsize=1)
@@ -52,6 +54,22 @@ def causal_block_mask(seq_len: int, device: torch.device | str):
     return _causal_block_mask(seq_len, str(device))
 
 
+def document_block_mask(doc_ids: Tensor, *, compile: bool | None = None):
+    """Block-causal BlockMask of packed rows: query q sees key kv iff kv <= q and both are in one document.
+
+    Built per batch (the documents change every batch), outside any compiled region; blocks that lie wholly
+    between two documents are skipped by the kernel, so packing short documents also saves attention FLOPs.
+    """
+    from torch.nn.attention.flex_attention import create_block_mask
+
+    def block_causal(b, h, q_idx, kv_idx):
+        return (q_idx >= kv_idx) & (doc_ids[b, q_idx] == doc_ids[b, kv_idx])
+
+    bsz, seq = doc_ids.shape
+    compile = doc_ids.device.type == "cuda" if compile is None else compile
+    return create_block_mask(block_causal, bsz, None, seq, seq, device=doc_ids.device, _compile=compile)
+
+
 def flex_core(q: Tensor, k: Tensor, v: Tensor, bias_dist: Tensor, *, block_mask=None, compiled: bool = True):
     """FlexAttention with the DETACHED bias; returns (out, lse) with lse in natural log.
 
@@ -73,7 +91,7 @@ def flex_core(q: Tensor, k: Tensor, v: Tensor, bias_dist: Tensor, *, block_mask=
     return out, aux.lse
 
 
-def math_core(q: Tensor, k: Tensor, v: Tensor, bias_dist: Tensor):
+def math_core(q: Tensor, k: Tensor, v: Tensor, bias_dist: Tensor, doc_ids: Tensor | None = None):
     """Same contract as flex_core with materialised scores; differentiable in q, k, v (bias detached)."""
     seq, far = q.shape[2], bias_dist.shape[1] - 1
     pos = torch.arange(seq, device=q.device)
@@ -81,7 +99,10 @@ def math_core(q: Tensor, k: Tensor, v: Tensor, bias_dist: Tensor):
     work = torch.promote_types(q.dtype, torch.float32)
     bias = bias_dist.detach().to(work)[:, dist.clamp(0, far)]  # [H, S, S]
     scores = torch.matmul(q.to(work), k.to(work).transpose(-1, -2)) / math.sqrt(q.shape[-1]) + bias
-    scores = scores.masked_fill(dist < 0, float("-inf"))
+    masked = dist < 0
+    if doc_ids is not None:
+        masked = masked | ~document_mask(doc_ids)  # [B, 1, S, S]
+    scores = scores.masked_fill(masked, float("-inf"))
     lse = torch.logsumexp(scores, dim=-1)
     out = torch.matmul(torch.exp(scores - lse[..., None]), v.to(work)).to(q.dtype)
     return out, lse
@@ -104,17 +125,28 @@ class FlexBackend(AttentionBackend):
         self.core = core  # None: "flex" on CUDA, "math" elsewhere
         self._reference = ReferenceBackend()
 
-    def prepare(self, table: Tensor | None, spec: BiasSpec, *, q_len: int, k_len: int, q_offset: int) -> Any:
+    def prepare(
+        self,
+        table: Tensor | None,
+        spec: BiasSpec,
+        *,
+        q_len: int,
+        k_len: int,
+        q_offset: int,
+        doc_ids: Tensor | None = None,
+    ) -> Any:
         if table is None:
             raise ValueError("the flex backend needs a relative-bias table")
         if q_offset != 0 or q_len != k_len:
             return (
                 "reference",
-                self._reference.prepare(table, spec, q_len=q_len, k_len=k_len, q_offset=q_offset),
+                self._reference.prepare(table, spec, q_len=q_len, k_len=k_len, q_offset=q_offset, doc_ids=doc_ids),
             )
         core = self.core or ("flex" if table.device.type == "cuda" else "math")
-        mask = causal_block_mask(q_len, table.device) if core == "flex" else None
-        return FlexPrepared(bias_dist=distance_bias(table, spec), seq_len=q_len, core=core, block_mask=mask)
+        mask = None
+        if core == "flex":
+            mask = causal_block_mask(q_len, table.device) if doc_ids is None else document_block_mask(doc_ids)
+        return FlexPrepared(distance_bias(table, spec), q_len, core, block_mask=mask, doc_ids=doc_ids)
 
     def attend(self, q: Tensor, k: Tensor, v: Tensor, prepared: Any) -> Tensor:
         if isinstance(prepared, tuple):
@@ -123,8 +155,9 @@ class FlexBackend(AttentionBackend):
         if prepared.core == "flex":
             out, lse = flex_core(q, k, v, bias_dist, block_mask=prepared.block_mask)
         else:
-            out, lse = math_core(q, k, v, bias_dist)
+            out, lse = math_core(q, k, v, bias_dist, prepared.doc_ids)
         if not (torch.is_grad_enabled() and bias_dist.requires_grad):
             return out
         scale = 1.0 / math.sqrt(q.shape[-1])
-        return AttachDistanceBiasGrad.apply(out, bias_dist, q.detach(), k.detach(), v.detach(), lse.detach(), scale)
+        detached = (q.detach(), k.detach(), v.detach(), lse.detach())
+        return AttachDistanceBiasGrad.apply(out, bias_dist, *detached, scale, prepared.doc_ids)
