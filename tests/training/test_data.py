@@ -119,8 +119,10 @@ def test_mixture_follows_the_weights():
     assert share["generative"] == pytest.approx(0.75, abs=0.04)
 
 
-def test_default_mixture_is_the_manifest_hint():
-    tb = TokenBatches.from_snapshots([VALID], tiny_tokenizer(), seq_len=128, global_batch_size=8)
+def test_default_mixture_is_the_manifest_hint(tmp_path):
+    tb = TokenBatches.from_snapshots(
+        [VALID], tiny_tokenizer(), seq_len=128, global_batch_size=8, tokenized_dir=tmp_path
+    )
     assert tb.probs == pytest.approx({"generative": 0.4, "discriminative": 0.4, "research": 0.2})
     share, _ = count_kinds(tb, 300)
     assert share == pytest.approx(tb.probs, abs=0.04)
@@ -145,7 +147,7 @@ def test_demo_corpus_batches():
     assert batch.input_ids.shape == (4, 64) and batch.loss_mask.sum() > 0
 
 
-def test_build_batches_and_tokenizer_texts_from_a_train_config():
+def test_build_batches_and_tokenizer_texts_from_a_train_config(tmp_path):
     cfg = SimpleNamespace(
         data=[str(VALID)],
         mixture={},
@@ -154,6 +156,9 @@ def test_build_batches_and_tokenizer_texts_from_a_train_config():
         seq_len=128,
         batch_size=4,
         seed=0,
+        tokenized_dir=str(tmp_path / "tokenized"),
+        out_dir=tmp_path / "out",
+        val_share=0.0,
     )
     texts = list(tokenizer_texts(cfg))
     assert "What's up?" in texts and "Rafael Nadal / Age / 35" in texts
@@ -164,9 +169,9 @@ def test_build_batches_and_tokenizer_texts_from_a_train_config():
 
 
 # ---------------------------------------------------------------- errors
-def test_too_long_example_names_file_line_and_fix():
+def test_too_long_example_names_file_line_and_fix(tmp_path):
     with pytest.raises(DatasetError) as err:
-        TokenBatches.from_snapshots([VALID], tiny_tokenizer(), seq_len=8, global_batch_size=2)
+        TokenBatches.from_snapshots([VALID], tiny_tokenizer(), seq_len=8, global_batch_size=2, tokenized_dir=tmp_path)
     msg = str(err.value)
     assert "generative-00000.jsonl:1: generative example #0 is" in msg
     assert "raise --seq-len, or pass --truncate-long" in msg

@@ -35,7 +35,8 @@ def test_write_then_read_round_trips(tmp_path, fmt):
     manifest = write_snapshot(out, spec_examples(), format=fmt, source={"export_id": 7}, shard_size=2)
     assert not [p for p in tmp_path.iterdir() if p.name != "snap"], "temp folder left behind"
     raw = json.loads((out / "manifest.json").read_text())
-    assert raw["format_version"] == "1.0" and raw["source"] == {"export_id": 7}
+    assert raw["format_version"] == "1.1" and raw["source"] == {"export_id": 7}
+    assert {f["split"] for f in raw["files"]} == {"train"}
     assert sum(f["num_examples"] for f in raw["files"]) == len(spec_examples())
     assert all(f["format"] == fmt and f["path"].endswith(f".{fmt}") for f in raw["files"])
     assert all(sha256_file(out / f["path"]) == f["sha256"] for f in raw["files"])

@@ -101,12 +101,12 @@ def test_constructors_validate_too():
         GenerativeExample(["hi"], "")
 
 
-@pytest.mark.parametrize("version", [FORMAT_VERSION, "1.0"])
+@pytest.mark.parametrize("version", [FORMAT_VERSION, "1.0", "1.1"])
 def test_format_version_accepted(version):
     check_format_version(version)
 
 
-@pytest.mark.parametrize("version", ["2.0", "1.1", "0.9", "one", 1.0, None])
+@pytest.mark.parametrize("version", ["2.0", "1.2", "0.9", "one", 1.0, None])
 def test_format_version_rejected(version):
     with pytest.raises(ValueError, match="format_version"):
         check_format_version(version)

@@ -33,9 +33,14 @@ def test_two_rank_fsdp_and_accumulation_match_single_process_and_reshard_to_one(
     fsdp = tmp_path / "fsdp"
     torchrun = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node", "2"]
     with_export = [a for a in COMMON if a != "--no-export"]  # also gathers the sharded weights for the export
-    cmd = [*torchrun, "-m", "training.train", *base_args(assets, fsdp, *with_export, "--steps", "3")]
+    # its own shard folder: the 2 ranks tokenise the snapshot's 3 files in parallel (files 0, 2 | file 1)
+    fresh = ["--tokenized-dir", str(tmp_path / "tokenized")]
+    cmd = [*torchrun, "-m", "training.train", *base_args(assets, fsdp, *with_export, *fresh, "--steps", "3")]
     proc = subprocess.run(cmd, cwd=ROOT, env=env(), capture_output=True, text=True, timeout=240)
     assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "tokenised 84 examples into" in proc.stderr
+    (index,) = (tmp_path / "tokenized").glob("*.tokenized/*/index.json")
+    assert [p["kind"] for p in json.loads(index.read_text())["parts"]] == ["generative", "discriminative", "research"]
     two_rank = _losses(fsdp)
     assert sorted(two_rank) == [1, 2, 3]
     for step, loss in two_rank.items():  # same global batch, same init: only the reduction order differs

@@ -159,3 +159,18 @@ def test_flops_per_token_and_mfu():
     assert peak is not None and peak > 1e8
     assert mfu(1000.0, cfg, 2048, "cpu") == pytest.approx(1000.0 * flops_per_token(cfg, 2048) / peak)
     assert peak_flops("meta") is None
+
+
+def test_cpu_mfu_never_exceeds_100_percent_when_the_gemm_peak_was_measured_on_a_busy_box():
+    from training.model.flops import PeakTracker, flops_per_token
+
+    cfg = model_preset("tiny")
+    rates = iter([1e9, 3e9])  # the start-up measurement saw a busy box; the re-measurement a quieter one
+    tracker = PeakTracker("cpu", measure=lambda: next(rates))
+    tokens_per_s = 2e9 / flops_per_token(cfg, 128)  # a step achieving 2 GFLOP/s of model FLOPs
+    first = tracker.mfu(tokens_per_s, cfg, 128)
+    assert first == pytest.approx(2 / 3) and tracker.peak == 3e9 and tracker.raised == 1
+    rates = iter([1.5e9])
+    faster = tracker.mfu(2 * 3e9 / flops_per_token(cfg, 128), cfg, 128)  # beats every measurement
+    assert faster == pytest.approx(1.0) and tracker.peak == pytest.approx(6e9)
+    assert tracker.mfu(tokens_per_s, cfg, 128) == pytest.approx(1 / 3)

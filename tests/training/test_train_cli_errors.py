@@ -158,3 +158,22 @@ def test_shard_overwritten_in_place_subprocess(trained_run, tmp_path, assets):  
     assert len(lines) == 1 and str(shard) in lines[0] and "sha256" in lines[0], proc.stderr
     assert (shard.parent / "checkpoint.json").exists()  # never deleted: the user decides
     assert json.loads((run / "metrics.jsonl").read_text().splitlines()[-1])["step"] == 2  # nothing trained
+
+
+def test_model_arg_vocab_size_that_differs_from_the_tokenizer(tmp_path, capsys, assets):  # noqa: F811
+    argv = [*base_args(assets, tmp_path / "o"), "--model-arg", "vocab_size=999"]
+    _fails(capsys, argv, "--model-arg vocab_size=999", "has 400 tokens")
+    assert (
+        main([*base_args(assets, tmp_path / "ok", "--steps", "1", "--no-export"), "--model-arg", "vocab_size=400"]) == 0
+    )
+
+
+def test_nproc_per_node_launch_keeps_a_user_error_to_one_line(tmp_path, assets):  # noqa: F811
+    """torchrun adds its own ChildFailedError traceback; --nproc-per-node runs the same ranks without it."""
+    argv = base_args(assets, tmp_path / "o")
+    argv[argv.index(str(assets.snapshot))] = str(tmp_path / "missing")
+    proc = run_train(["--nproc-per-node", "2", *argv], timeout=180)
+    assert proc.returncode == 2
+    assert proc.stderr.strip().splitlines() == [
+        f"error: {tmp_path / 'missing'}: no such dataset snapshot folder; check the path (see docs/dataset-format.md)"
+    ], proc.stderr

@@ -111,3 +111,23 @@ def test_fine_tune_on_a_three_kind_mixture_from_an_export(tmp_path, assets):  # 
     assert config["model_id"] == "ft-test" and config["step"] == 4
     assert config["model"] == json.loads((base / "export" / "config.json").read_text())["model"]
     assert config["train_config"]["mixture"] == {"generative": 1.0, "discriminative": 1.0, "research": 0.5}
+
+
+def test_a_longer_steps_on_resume_keeps_the_saved_lr_schedule_unless_asked(tmp_path, assets):  # noqa: F811
+    from training.run.optim import lr_at
+
+    out = tmp_path / "run"
+    sched = ["--lr", "1e-3", "--warmup-steps", "1", "--ckpt-every", "2", "--no-export"]
+    assert run_train(base_args(assets, out, *sched, "--steps", "4")).returncode == 0
+    longer = run_train(base_args(assets, out, *sched, "--steps", "6"))
+    assert longer.returncode == 0, longer.stderr
+    assert "the lr schedule keeps its 4-step cosine" in longer.stderr
+    lrs = {r["step"]: r["lr"] for r in read_metrics(out / "metrics.jsonl")}
+    four = TrainConfig(lr=1e-3, warmup_steps=1, steps=4)
+    assert [lrs[s] for s in range(1, 7)] == [lr_at(s, four) for s in range(1, 7)]
+    assert lrs[5] == lrs[6] == 1e-4  # the floor after the saved horizon, not a new cosine bump
+    asked = run_train(base_args(assets, out, *sched, "--steps", "8", "--schedule-steps", "8"))
+    assert asked.returncode == 0 and "changes from a 4-step cosine" in asked.stderr
+    lrs = {r["step"]: r["lr"] for r in read_metrics(out / "metrics.jsonl")}
+    eight = TrainConfig(lr=1e-3, warmup_steps=1, steps=8)
+    assert [lrs[s] for s in (7, 8)] == [lr_at(s, eight) for s in (7, 8)]

@@ -1,15 +1,16 @@
-"""Token batches for training: render examples once, then pack them into fixed-length rows deterministically.
+"""Token batches for training: examples rendered once, packed into fixed-length rows deterministically.
 
-    examples (snapshot(s) or demo corpus) --render--> per-kind RenderedSet (flat int32 ids + uint8 loss mask)
+    examples --tokenise once (shards.py, or in memory for small tests)--> per-kind sets (ids + loss mask)
     pick stream:  pick k -> kind (weighted, seeded per block of picks) -> next example of that kind
-                  (per-kind permutation, reshuffled every epoch of that kind)
+                  (a per-kind pseudo-random permutation per epoch, computed index by index: shuffle.py)
     packing:      greedy, in pick order, into rows of seq_len + 1 tokens (an example never straddles two rows;
-                  a row that cannot take the next example is padded)
+                  a row that cannot take the next example is padded); every example gets its own document id
     global batch: rows [0, G) of the step; rank r takes rows [r*G/W, (r+1)*G/W), split into micro batches
 
-Every rank builds the whole global batch (cheap array work on rendered ids) and keeps its slice, so the
-global batch is identical for any world size, and the data position (`state_dict`) is the same on all ranks.
-See docs/dataset-format.md ("How the trainer reads a snapshot").
+Every rank lays out the WHOLE global batch from example lengths only (offsets, a few bytes per example) and reads
+the tokens of its own rows only, so the global batch is identical for any world size, the data position
+(`state_dict`) is the same on all ranks, and memory does not grow with the dataset.
+See docs/dataset-format.md ("How the trainer reads a snapshot") and docs/tokenized-shards.md.
 """
 
 from __future__ import annotations
@@ -17,19 +18,24 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
 
+from training.data.shuffle import Permutation
+from training.data.sources import load_datasets
+from training.data.split import ExampleSet, resolve, split_validation
 from training.errors import TrainInputError
-from training.format.io import load_snapshot
+from training.format.io import iter_file
+from training.format.manifest import read_manifest
 from training.format.render import TokenizerLike
-from training.format.rendered_set import RenderedSet, example_texts, render_kinds
+from training.format.rendered_set import example_texts, render_kinds
 from training.format.schema import KINDS, Example
 from training.format.specials import DatasetError
 
-STATE_VERSION = 1
-_BLOCK = 4096  # picks whose kinds are drawn together from one seeded generator
+STATE_VERSION = 2  # 2: permutations by training.data.shuffle (1: numpy permutations)
+_BLOCK = 4096  # picks whose kinds are drawn together; examples whose permuted index is computed together
 
 
 @dataclass
@@ -77,7 +83,7 @@ class TokenBatches:
 
     def __init__(
         self,
-        sets: Mapping[str, RenderedSet],
+        sets: Mapping[str, ExampleSet],
         *,
         seq_len: int,
         global_batch_size: int,
@@ -110,10 +116,10 @@ class TokenBatches:
         self._active = list(self.probs)
         self._p = np.array([self.probs[k] for k in self._active])
         self._kind_block: tuple[int, np.ndarray] | None = None
-        self._perm_cache: dict[tuple[str, int], np.ndarray] = {}
+        self._index_cache: dict[tuple[str, int, int], tuple[Any, np.ndarray]] = {}
         # data position: picks consumed before the current global batch, per-kind counts, step, micro index
         self.picks, self.kind_counts, self.step, self.micro = 0, {k: 0 for k in KINDS}, 0, 0
-        self._global: tuple[np.ndarray, np.ndarray, list[list[str]], int, dict[str, int]] | None = None
+        self._global: tuple[Any, ...] | None = None
 
     # ---------------------------------------------------------------- constructors
     @classmethod
@@ -132,22 +138,32 @@ class TokenBatches:
 
     @classmethod
     def from_snapshots(
-        cls, paths: Sequence[str | Path], tok: TokenizerLike, *, seq_len: int, mixture=None, **kwargs
+        cls,
+        paths: Sequence[str | Path],
+        tok: TokenizerLike,
+        *,
+        seq_len: int,
+        mixture: Mapping[str, float] | None = None,
+        truncate_long: bool = False,
+        tokenized_dir: str | Path | None = None,
+        **kwargs: Any,
     ) -> TokenBatches:
-        """Read + validate every snapshot (errors name the file and line), render, and batch the union.
-        Mixture default: the first manifest's `mixture` hint, else proportional to the example counts."""
+        """Batches of the training split of `paths`, tokenised once into shards (beside each snapshot, or under
+        `tokenized_dir`); errors name the file and line. Mixture default: the first manifest's hint, else
+        proportional to the example counts."""
         if not paths:
             raise DatasetError("no dataset snapshot given; pass --data <snapshot folder>")
-        examples: dict[str, list[Example]] = {k: [] for k in KINDS}
-        origins: dict[str, list[str]] = {k: [] for k in KINDS}
-        hint: dict[str, float] = {}
-        for path in paths:
-            snap = load_snapshot(path)
-            hint = hint or snap.manifest.mixture
-            for kind in KINDS:
-                examples[kind] += snap.examples[kind]
-                origins[kind] += snap.origins[kind]
-        return cls.from_examples(examples, tok, seq_len=seq_len, origins=origins, mixture=mixture or hint, **kwargs)
+        data = load_datasets(
+            data=paths,
+            tok=tok,
+            max_tokens=seq_len + 1,
+            truncate_long=truncate_long,
+            tokenized_dir=tokenized_dir,
+            out_dir=Path(tokenized_dir or "."),
+        )
+        train = data.splits.get("train", {})
+        hint = mixture or data.mixture_hint
+        return cls(train, seq_len=seq_len, pad_id=tok.special_id("PAD"), mixture=hint, **kwargs)
 
     @classmethod
     def from_demo_corpus(
@@ -187,41 +203,53 @@ class TokenBatches:
             self._kind_block = (block, rng.choice(len(self._active), size=_BLOCK, p=self._p))
         return self._active[int(self._kind_block[1][pick % _BLOCK])]
 
-    def _example_of(self, kind: str, j: int) -> int:
+    def _example_of(self, kind: str, j: int) -> tuple[Any, int]:
+        """(set, index) of the j-th pick of `kind`: epoch j // n visits every example once, in an order given by a
+        permutation seeded by (seed, kind, epoch), evaluated for a block of picks at a time (O(block) memory)."""
         n = self.counts[kind]
-        epoch = j // n
-        key = (kind, epoch)
-        if key not in self._perm_cache:
-            if len(self._perm_cache) > 8:
-                self._perm_cache.clear()
-            self._perm_cache[key] = np.random.default_rng([self.seed, 2, KINDS.index(kind), epoch]).permutation(n)
-        return int(self._perm_cache[key][j % n])
+        epoch, pos = divmod(j, n)
+        key = (kind, epoch, pos // _BLOCK)
+        hit = self._index_cache.get(key)
+        if hit is None:
+            if len(self._index_cache) > 16:
+                self._index_cache.clear()
+            lo = key[2] * _BLOCK
+            perm = Permutation(n, (self.seed, 2, KINDS.index(kind), epoch))
+            hit = self._index_cache[key] = resolve(self.sets[kind], perm(np.arange(lo, min(n, lo + _BLOCK))))
+        base, idx = hit
+        return base, int(idx[pos % _BLOCK])
 
     def _build_global(self) -> None:
-        """Pack rows [0, G) of the current step; remember where the next step starts."""
+        """Lay out rows [0, G) of the current step from example lengths; read the tokens of this rank's rows only."""
         rows, width = self.global_batch_size, self.seq_len + 1
-        ids = np.full((rows, width), self.pad_id, dtype=np.int64)
-        mask = np.zeros((rows, width), dtype=np.float32)
-        docs = np.zeros((rows, width), dtype=np.int32)  # 0 = padding; examples 1, 2, ... within each row
-        row_kinds: list[list[str]] = [[] for _ in range(rows)]
+        per_rank = rows // self.world_size
+        lo, hi = self.rank * per_rank, (self.rank + 1) * per_rank
+        ids = np.full((per_rank, width), self.pad_id, dtype=np.int64)
+        mask = np.zeros((per_rank, width), dtype=np.float32)
+        docs = np.zeros((per_rank, width), dtype=np.int32)  # 0 = padding; examples 1, 2, ... within each row
+        row_kinds: list[list[str]] = [[] for _ in range(per_rank)]
         picks, counts = self.picks, dict(self.kind_counts)
-        r = fill = 0
+        r = fill = in_row = loss_tokens = 0
         while r < rows:
             kind = self._kind_of(picks)
-            ex_ids, ex_mask = self.sets[kind].get(self._example_of(kind, counts[kind]))
-            n = len(ex_ids)
+            examples, i = self._example_of(kind, counts[kind])
+            n = examples.length(i)
             if fill + n > width:  # does not fit: pad this row, the example opens the next one
-                r, fill = r + 1, 0
+                r, fill, in_row = r + 1, 0, 0
                 continue
-            ids[r, fill : fill + n] = ex_ids
-            mask[r, fill : fill + n] = ex_mask
-            row_kinds[r].append(kind)
-            docs[r, fill : fill + n] = len(row_kinds[r])
+            loss_tokens += examples.loss_tokens(i)
+            in_row += 1
+            if lo <= r < hi:
+                ex_ids, ex_mask = examples.get(i)
+                ids[r - lo, fill : fill + n] = ex_ids
+                mask[r - lo, fill : fill + n] = ex_mask
+                docs[r - lo, fill : fill + n] = in_row
+                row_kinds[r - lo].append(kind)
             fill += n
             picks, counts[kind] = picks + 1, counts[kind] + 1
             if fill == width or not self.pack:
-                r, fill = r + 1, 0
-        self._global = (ids, mask, docs, row_kinds, picks, counts)
+                r, fill, in_row = r + 1, 0, 0
+        self._global = (ids, mask, docs, row_kinds, picks, counts, loss_tokens)
 
     # ---------------------------------------------------------------- iteration
     def __iter__(self) -> TokenBatches:
@@ -230,9 +258,8 @@ class TokenBatches:
     def __next__(self) -> Batch:
         if self._global is None:
             self._build_global()
-        ids, mask, docs, row_kinds, next_picks, next_counts = self._global
-        per_rank = self.global_batch_size // self.world_size
-        start = self.rank * per_rank + self.micro * self.micro_batch_size
+        ids, mask, docs, row_kinds, next_picks, next_counts, loss_tokens = self._global
+        start = self.micro * self.micro_batch_size  # within this rank's rows
         sl = slice(start, start + self.micro_batch_size)
         rows = torch.from_numpy(ids[sl])
         kinds = [k for rk in row_kinds[sl] for k in rk]
@@ -240,7 +267,7 @@ class TokenBatches:
             input_ids=rows[:, :-1].contiguous(),
             targets=rows[:, 1:].contiguous(),
             loss_mask=torch.from_numpy(mask[sl, 1:].copy()),
-            global_loss_tokens=int(mask[:, 1:].sum()),
+            global_loss_tokens=loss_tokens,  # rows start with an example's <s> (mask 0), so = mask[:, 1:].sum()
             num_examples={k: kinds.count(k) for k in self._active},
             doc_ids=torch.from_numpy(docs[sl, :-1].copy()),
         )
@@ -297,33 +324,64 @@ class TokenBatches:
         self._global = None
 
 
-# ---------------------------------------------------------------- entry points used by training/loop.py
-def tokenizer_texts(cfg) -> Iterable[str]:
-    """Texts to train the run's tokenizer on: every text of the --data snapshots, or the demo corpus turns.
-    `cfg` is a TrainConfig (fields used: data, demo_dialogs)."""
+# ---------------------------------------------------------------- entry points used by training/run/loop.py
+def tokenizer_texts(cfg: Any) -> Iterable[str]:
+    """Texts to train the run's tokenizer on, streamed: the training files of the --data snapshots, or the demo
+    corpus turns. `cfg` is a TrainConfig (fields used: data, demo_dialogs)."""
     if cfg.data:
         for path in cfg.data:
-            snap = load_snapshot(path)
-            for kind in KINDS:
-                for ex in snap.examples[kind]:
-                    yield from example_texts(ex)
+            for entry in read_manifest(Path(path)).files:
+                if entry.split == "train":
+                    for ex, _ in iter_file(Path(path), entry):
+                        yield from example_texts(ex)
         return
     from training.data.corpus import dialog_texts, load_chitchat_dialogs
 
     yield from dialog_texts(load_chitchat_dialogs(max_dialogs=cfg.demo_dialogs))
 
 
-def build_batches(cfg, tok: TokenizerLike, *, rank: int, world_size: int, micro_batch: int) -> TokenBatches:
-    """TokenBatches for a TrainConfig (uses data, mixture, demo_dialogs, truncate_long, seq_len, ...)"""
-    common = dict(
+@dataclass
+class RunData:
+    """What a run trains and evaluates on (built by `build_run_data`)."""
+
+    train: TokenBatches
+    validation: dict[str, ExampleSet]  # kind -> held-out examples (empty: no validation)
+    notes: list[str]
+
+
+def build_run_data(cfg: Any, tok: TokenizerLike, *, rank: int, world_size: int, micro_batch: int) -> RunData:
+    """Collective: tokenise (or reuse) the run's data, split off the validation set, batch the training set.
+
+    `cfg` is a TrainConfig (data, demo_dialogs, truncate_long, tokenized_dir, out_dir, val_share, seq_len,
+    batch_size, seed, mixture)."""
+    data = load_datasets(
+        data=cfg.data,
+        tok=tok,
+        max_tokens=cfg.seq_len + 1,
+        truncate_long=cfg.truncate_long,
+        tokenized_dir=cfg.tokenized_dir,
+        out_dir=Path(cfg.out_dir),
+        demo_dialogs=cfg.demo_dialogs,
+    )
+    train, validation, note = split_validation(
+        data.splits.get("train", {}), data.splits.get("validation", {}), share=cfg.val_share
+    )
+    if not train:
+        raise DatasetError("no training examples (every file is a validation split); add training data to --data")
+    batches = TokenBatches(
+        train,
         seq_len=cfg.seq_len,
         global_batch_size=cfg.batch_size,
+        pad_id=tok.special_id("PAD"),
         micro_batch_size=micro_batch,
         rank=rank,
         world_size=world_size,
         seed=cfg.seed,
-        mixture=dict(cfg.mixture) or None,
+        mixture=dict(cfg.mixture) or data.mixture_hint or None,
     )
-    if cfg.data:
-        return TokenBatches.from_snapshots(cfg.data, tok, truncate_long=cfg.truncate_long, **common)
-    return TokenBatches.from_demo_corpus(tok, max_dialogs=cfg.demo_dialogs, **common)
+    return RunData(batches, validation, [*data.notes, note])
+
+
+def build_batches(cfg: Any, tok: TokenizerLike, *, rank: int, world_size: int, micro_batch: int) -> TokenBatches:
+    """The training batches of `build_run_data`."""
+    return build_run_data(cfg, tok, rank=rank, world_size=world_size, micro_batch=micro_batch).train

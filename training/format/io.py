@@ -93,11 +93,16 @@ class Snapshot:
     origins: dict[str, list[str]] = field(default_factory=dict)  # kind -> '<file>:<line>' of each example
 
 
-def load_snapshot(path: str | Path, *, verify: bool = True) -> Snapshot:
-    """Read and validate a whole snapshot (manifest, checksums, every example)."""
+def load_snapshot(path: str | Path, *, verify: bool = True, split: str | None = None) -> Snapshot:
+    """Read and validate a whole snapshot (manifest, checksums, every example) into memory.
+
+    `split` ("train" / "validation") keeps only that split's files; None keeps all. The trainer streams the
+    files instead (`iter_file`, via the tokenised shards of training/data/shards.py)."""
     root = Path(path)
     snap = Snapshot(root, read_manifest(root), {k: [] for k in KINDS}, {k: [] for k in KINDS})
     for entry in snap.manifest.files:
+        if split is not None and entry.split != split:
+            continue
         for ex, origin in iter_file(root, entry, verify=verify):
             snap.examples[entry.kind].append(ex)
             snap.origins[entry.kind].append(origin)
@@ -117,6 +122,7 @@ def write_snapshot(
     out_dir: str | Path,
     examples: Iterable[Example],
     *,
+    validation: Iterable[Example] = (),
     format: str = "jsonl",
     source: dict[str, Any] | None = None,
     mixture: dict[str, float] | None = None,
@@ -124,7 +130,11 @@ def write_snapshot(
     created_at: str | None = None,
     overwrite: bool = False,
 ) -> Manifest:
-    """Write a snapshot atomically (temp folder, then rename): shards per kind, checksums, manifest last."""
+    """Write a snapshot atomically (temp folder, then rename): shards per kind, checksums, manifest last.
+
+    `validation` examples go to their own files (`data/<kind>-validation-00000.jsonl`, `split: "validation"`):
+    the trainer evaluates on them and never trains on them (split by conversation, not by example, to keep
+    the contexts of one dialog on one side)."""
     if format not in ("jsonl", "parquet"):
         raise ValueError(f"format must be 'jsonl' or 'parquet', got {format!r}")
     if shard_size < 1:
@@ -132,20 +142,22 @@ def write_snapshot(
     out = Path(out_dir)
     if out.exists() and not overwrite:
         raise DatasetError(f"{out}: already exists; choose a new folder (snapshots are immutable)")
-    by_kind: dict[str, list[dict[str, Any]]] = {k: [] for k in KINDS}
-    for ex in examples:
-        by_kind[ex.kind].append(example_to_dict(ex))
+    groups: dict[tuple[str, str], list[dict[str, Any]]] = {(s, k): [] for s in ("train", "validation") for k in KINDS}
+    for split, split_examples in (("train", examples), ("validation", validation)):
+        for ex in split_examples:
+            groups[(split, ex.kind)].append(example_to_dict(ex))
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
     try:
         (tmp / "data").mkdir()
         files = []
-        for kind, rows in by_kind.items():
+        for (split, kind), rows in groups.items():
+            stem = kind if split == "train" else f"{kind}-{split}"
             for shard, start in enumerate(range(0, len(rows), shard_size)):
-                rel = f"data/{kind}-{shard:05d}.{format}"
+                rel = f"data/{stem}-{shard:05d}.{format}"
                 part = rows[start : start + shard_size]
                 _write_shard(tmp / rel, format, kind, part)
-                files.append(ManifestFile(rel, kind, format, len(part), sha256_file(tmp / rel)))
+                files.append(ManifestFile(rel, kind, format, len(part), sha256_file(tmp / rel), split))
         if not files:
             raise DatasetError(f"{out}: no examples to write; export at least one example")
         stamp = created_at or datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

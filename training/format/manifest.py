@@ -7,7 +7,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from training.format.schema import FORMAT_VERSION, KINDS, check_format_version
+from training.format.schema import FORMAT_VERSION, KINDS, SPLITS, check_format_version
 from training.format.specials import DatasetError
 
 MANIFEST = "manifest.json"
@@ -22,6 +22,7 @@ class ManifestFile:
     format: str  # "jsonl" | "parquet"
     num_examples: int
     sha256: str  # hex digest of the file's bytes
+    split: str = "train"  # "train" | "validation" (format 1.1; absent in 1.0 files = "train")
 
 
 @dataclass
@@ -35,8 +36,8 @@ class Manifest:
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
-    def num_examples(self, kind: str) -> int:
-        return sum(f.num_examples for f in self.files if f.kind == kind)
+    def num_examples(self, kind: str, split: str | None = None) -> int:
+        return sum(f.num_examples for f in self.files if f.kind == kind and split in (None, f.split))
 
 
 def _need(cond: bool, where: Path, what: str) -> None:
@@ -69,7 +70,11 @@ def _parse_file(entry: Any, i: int, where: Path) -> ManifestFile:
         where,
         f"files[{i}].sha256 must be 64 lowercase hex digits",
     )
-    return ManifestFile(path=path, kind=entry["kind"], format=entry["format"], num_examples=n, sha256=digest)
+    split = entry.get("split", "train")
+    _need(split in SPLITS, where, f"files[{i}].split {split!r} is not one of {', '.join(SPLITS)}")
+    unknown = sorted(set(entry) - keys - {"split"})
+    _need(not unknown, where, f"files[{i}] has unknown field(s) {', '.join(unknown)}")
+    return ManifestFile(path, entry["kind"], entry["format"], n, digest, split)
 
 
 def _parse_mixture(value: Any, where: Path) -> dict[str, float]:

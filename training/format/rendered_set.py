@@ -72,6 +72,14 @@ class RenderedSet:
         a, b = self.offsets[i], self.offsets[i + 1]
         return self.ids[a:b], self.mask[a:b]
 
+    def length(self, i: int) -> int:
+        return self.offsets[i + 1] - self.offsets[i]
+
+    def loss_tokens(self, i: int) -> int:
+        """Trained-on tokens of example i (its loss-mask sum)."""
+        a, b = self.offsets[i], self.offsets[i + 1]
+        return sum(self.mask[a:b])
+
     @property
     def max_len(self) -> int:
         o = self.offsets
@@ -85,9 +93,11 @@ def render_set(
     max_tokens: int,
     origins: Sequence[str] | None = None,
     truncate_long: bool = False,
+    first_index: int = 0,
 ) -> RenderedSet:
     """Render all examples; one longer than max_tokens fails (naming its file:line and index) unless
-    truncate_long, which drops its oldest context turns until it fits, or the example if it never does."""
+    truncate_long, which drops its oldest context turns until it fits, or the example if it never does.
+    `first_index`: index of examples[0] in its kind (chunked rendering keeps the messages' numbers right)."""
     enc = _CachedEncoder(tok, [t for ex in examples for t in example_texts(ex)])
     ids, mask, offsets = array("i"), array("B"), array("q", [0])
     dropped = truncated = 0
@@ -97,7 +107,7 @@ def render_set(
             if not truncate_long:
                 where = origins[i] if origins else f"{ex.kind} example"
                 raise DatasetError(
-                    f"{where}: {ex.kind} example #{i} is {len(r)} tokens, longer than seq_len + 1 = "
+                    f"{where}: {ex.kind} example #{first_index + i} is {len(r)} tokens, longer than seq_len + 1 = "
                     f"{max_tokens}; raise --seq-len, or pass --truncate-long to drop its oldest context "
                     "turns (or the example)"
                 )

@@ -9,8 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-FORMAT_VERSION = "1.0"  # MAJOR.MINOR; readers accept the same MAJOR with MINOR <= theirs
+FORMAT_VERSION = "1.1"  # MAJOR.MINOR; readers accept the same MAJOR with MINOR <= theirs (1.1 added files[].split)
 KINDS = ("generative", "discriminative", "research")
+SPLITS = ("train", "validation")  # files[].split; absent = "train"
 ATTRIBUTES = ("SENSIBLE", "SPECIFIC", "INTERESTING", "UNSAFE", "GROUNDED")
 ROUTES = {"TS,": "TS", "User,": "USER"}  # research target prefix -> special token name
 

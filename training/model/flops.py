@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import time
+from collections.abc import Callable
 
 import torch
 
@@ -58,9 +59,16 @@ def peak_flops(device: torch.device | str) -> float | None:
 
 @functools.lru_cache(maxsize=8)
 def measured_cpu_matmul_flops(threads: int, n: int = 512, reps: int = 20) -> float:
-    """Best of `reps` timed n x n fp32 GEMMs (best, not mean: other processes on a shared box only slow it down)."""
-    a = torch.randn(n, n)
-    b = torch.randn(n, n)
+    """Best of `reps` timed n x n fp32 GEMMs (best, not mean: other processes on a shared box only slow it down).
+
+    Its own generator: measuring never moves torch's global RNG (exact resume depends on it)."""
+    return _gemm_best(n, reps)
+
+
+def _gemm_best(n: int = 512, reps: int = 20) -> float:
+    gen = torch.Generator().manual_seed(0)
+    a = torch.randn(n, n, generator=gen)
+    b = torch.randn(n, n, generator=gen)
     torch.matmul(a, b)  # warm-up
     return max(cpu_gemm_rate(a, b) for _ in range(reps))
 
@@ -78,3 +86,31 @@ def mfu(tokens_per_s: float, cfg: ModelConfig, seq_len: int, device: torch.devic
     if not peak:
         return None
     return tokens_per_s * flops_per_token(cfg, seq_len) / peak
+
+
+class PeakTracker:
+    """The peak MFU divides by, kept honest on a CPU.
+
+    GPUs: the datasheet figure (fixed). CPU: the measured GEMM rate, which is low when the box was busy during the
+    measurement; so when a step's achieved model FLOP/s exceeds it, the GEMM is measured again and the peak
+    becomes the best of every measurement and of that step's rate. CPU "MFU" therefore means "share of the best
+    rate seen on this box" and never exceeds 100%.
+    """
+
+    def __init__(self, device: torch.device | str, *, measure: Callable[[], float] | None = None) -> None:
+        self.device = torch.device(device)
+        self._measure = measure or _gemm_best
+        if self.device.type == "cpu" and measure is not None:
+            self.peak: float | None = measure()
+        else:
+            self.peak = peak_flops(self.device)
+        self.raised = 0  # how often a CPU step beat the peak (and raised it)
+
+    def mfu(self, tokens_per_s: float, cfg: ModelConfig, seq_len: int) -> float | None:
+        if not self.peak:
+            return None
+        achieved = tokens_per_s * flops_per_token(cfg, seq_len)
+        if achieved > self.peak and self.device.type == "cpu":
+            self.peak = max(self.peak, self._measure(), achieved)
+            self.raised += 1
+        return achieved / self.peak

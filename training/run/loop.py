@@ -21,9 +21,10 @@ import torch.nn.functional as F
 from training.errors import TrainingHalted, TrainInputError
 from training.run import checkpoint as ckpt
 from training.run.guards import StepGuard, nonfinite_parameters
+from training.run.lock import RunLock
 from training.run.metrics import RunLogger
 from training.run.optim import build_optimizer, lr_at, set_lr
-from training.run.plan import RunPlan, plan_run
+from training.run.plan import RunPlan, plan_run, rank0_then_share
 from training.run.train_config import TrainConfig
 
 
@@ -81,8 +82,9 @@ class Trainer:
     """Holds the run's objects; `run()` does the steps. Built by `train(cfg)`."""
 
     def __init__(self, cfg: TrainConfig, plan: RunPlan, *, rank: int, world: int, device: torch.device) -> None:
-        from training.data.batches import build_batches
+        from training.data.batches import build_run_data
         from training.data.tokenizer import Tokenizer
+        from training.run.evaluate import pack_validation
         from training.run.parallel import build_model
 
         self.cfg, self.plan, self.rank, self.world, self.device = cfg, plan, rank, world, device
@@ -97,7 +99,11 @@ class Trainer:
                 f"pick a batch size divisible by {world * self.micro}"
             )
         self.accum = cfg.batch_size // (world * self.micro)
-        self.batches = build_batches(cfg, self.tokenizer, rank=rank, world_size=world, micro_batch=self.micro)
+        data = build_run_data(cfg, self.tokenizer, rank=rank, world_size=world, micro_batch=self.micro)
+        self.batches, self.notes = data.train, [*plan.notes, *data.notes]
+        self.validation = pack_validation(
+            data.validation, seq_len=cfg.seq_len, pad_id=self.tokenizer.pad_id, max_examples=cfg.val_max_examples
+        )
         torch.manual_seed(cfg.seed)
         cuda = device.type == "cuda"
         # meta -> shard -> to_empty -> init on the shards: no rank ever holds the whole model (parallel.py)
@@ -212,18 +218,42 @@ class Trainer:
             f"--lr), or pass --on-bad-step skip to skip such steps (docs/integrity.md)"
         )
 
+    def evaluate(self) -> dict[str, float]:
+        """Collective: validation metrics now ({} without a validation set)."""
+        from training.format.schema import ATTRIBUTES
+        from training.run.evaluate import evaluate
+
+        if not len(self.validation.ids):
+            return {}
+        tok = self.tokenizer
+        return evaluate(
+            self.model,
+            self.validation,
+            batch_rows=self.micro,
+            rating_ids=(tok.special_id("RATING_0"), tok.special_id("RATING_1")),
+            attribute_ids={tok.special_id(a): a for a in ATTRIBUTES},
+            device=self.device,
+            rank=self.rank,
+            world=self.world,
+            autocast=self.autocast,
+            document_mask=self.cfg.document_mask,
+        )
+
     def run(self, *, progress: bool) -> None:
-        from training.model.flops import mfu, peak_flops
+        from training.model.flops import PeakTracker
+        from training.run.evaluate import format_metrics
 
         cfg = self.cfg
-        with torch.random.fork_rng(devices=[]):  # the CPU peak is measured with random matrices: keep our RNG
-            peak = peak_flops(self.device)
-        if not peak:
-            note = f"MFU n/a: no known peak FLOP/s for device {self.device} (training/flops.py)"
+        peak = PeakTracker(self.device)
+        if not peak.peak:
+            note = f"MFU n/a: no known peak FLOP/s for device {self.device} (training/model/flops.py)"
         elif self.device.type == "cpu":
-            note = f"MFU on CPU is relative to this machine's measured fp32 GEMM rate, {peak / 1e9:.0f} GFLOP/s"
+            note = (
+                f"MFU on CPU is relative to the best measured fp32 GEMM rate of this machine, "
+                f"{peak.peak / 1e9:.0f} GFLOP/s now (raised if a step beats it)"
+            )
         else:
-            note = f"MFU relative to {peak / 1e12:.1f} TFLOP/s peak (training/flops.py)"
+            note = f"MFU relative to {peak.peak / 1e12:.1f} TFLOP/s peak (training/model/flops.py)"
         log = RunLogger(
             self.out,
             total_steps=cfg.steps,
@@ -233,6 +263,8 @@ class Trainer:
             progress=progress,
             peak_note=note,
         )
+        for line in self.notes:
+            log.write(line)
         if self.plan.resume_from is not None:
             log.write(f"resumed from {self.plan.resume_from} at step {self.step}")
         try:
@@ -241,8 +273,14 @@ class Trainer:
                 rec = self.train_step()
                 dt = time.perf_counter() - t0
                 tps = log.tokens_per_s(dt, cfg.batch_size * cfg.seq_len)
-                m = mfu(tps / self.world, self.plan.model_config, cfg.seq_len, self.device)
-                log.log_step({"step": self.step, **rec, "step_s": dt, "tokens_per_s": tps, "mfu": m})
+                m = peak.mfu(tps / self.world, self.plan.model_config, cfg.seq_len)
+                record = {"step": self.step, **rec, "step_s": dt, "tokens_per_s": tps, "mfu": m}
+                if cfg.eval_every and (self.step % cfg.eval_every == 0 or self.step == cfg.steps):
+                    metrics = self.evaluate()
+                    if metrics:
+                        record.update(metrics)
+                        log.write(format_metrics(self.step, metrics))
+                log.log_step(record)
                 if self.step % cfg.ckpt_every == 0 or self.step == cfg.steps:
                     self.save()
         finally:
@@ -259,12 +297,13 @@ def train(cfg: TrainConfig, *, progress: bool = True) -> Path:
         rank, world, device = init_distributed(None if cfg.device == "auto" else cfg.device)
     except ValueError as exc:
         raise TrainInputError(f"--device {cfg.device}: {exc}") from None
+    lock = RunLock(cfg.out_dir)
     try:
         out = cfg.out_dir
-        if rank == 0:
-            out.mkdir(parents=True, exist_ok=True)
+        lock_note = rank0_then_share(lock.acquire)  # one trainer per --out (every rank fails if it is taken)
         ckpt.cleanup_partial(out / "checkpoints")
         plan = plan_run(cfg, train_tokenizer=_train_tokenizer_fn(cfg))
+        plan.notes[:0] = [lock_note] if lock_note else []
         trainer = Trainer(cfg, plan, rank=rank, world=world, device=device)
         trainer.restore()
         trainer.run(progress=progress)
@@ -285,5 +324,6 @@ def train(cfg: TrainConfig, *, progress: bool = True) -> Path:
         ckpt.cleanup_partial(cfg.out_dir / "checkpoints", sync=False)
         raise
     finally:
+        lock.release()
         if dist.is_available() and dist.is_initialized():
             dist.destroy_process_group()

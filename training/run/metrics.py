@@ -1,7 +1,8 @@
 """What a run reports, rank 0 only: a tqdm progress bar, TensorBoard scalars (`<out>/tb`) and `<out>/metrics.jsonl`.
 
-metrics.jsonl gets one JSON line per optimizer step (step, loss, lr, grad_norm, tokens, tokens_per_s, mfu); the
-kill-and-resume test compares these losses. On resume, lines after the resumed step (written by the killed run) are
+metrics.jsonl gets one JSON line per optimizer step (step, loss, lr, grad_norm, tokens, tokens_per_s, mfu, and
+after an evaluation its val/... metrics; "skipped" when a guard skipped the step); the kill-and-resume test compares
+these losses. On resume, lines after the resumed step (written by the killed run) are
 dropped and TensorBoard purges its events after that step, so both logs show one continuous curve.
 """
 
@@ -99,6 +100,11 @@ class RunLogger:
             for key, value in record.items():
                 if key.startswith("loss/"):
                     self._tb.add_scalar(f"train/{key}", value, step)
+        for key, value in record.items():  # validation metrics: whenever an evaluation ran (val/loss, val/auc/...)
+            if key.startswith("val/") and value is not None and math.isfinite(value):
+                self._tb.add_scalar(key, value, step)
+        if record.get("skipped"):
+            self._tb.add_scalar("train/skipped_step", 1.0, step)
         if self._bar is None and (step % self.log_every == 0 or step == 1):  # plain log lines (no TTY, CI)
             mfu = record.get("mfu")
             print(

@@ -27,12 +27,13 @@ def build_optimizer(model: torch.nn.Module, cfg: TrainConfig) -> torch.optim.Ada
 
 
 def lr_at(step: int, cfg: TrainConfig) -> float:
-    """Learning rate for optimizer step `step` (1-based): linear warmup, then cosine to lr * min_lr_ratio."""
+    """Learning rate for optimizer step `step` (1-based): linear warmup, then cosine to lr * min_lr_ratio at step
+    `schedule_steps` (default `steps`), constant at that floor after it."""
     if cfg.warmup_steps and step <= cfg.warmup_steps:
         return cfg.lr * step / cfg.warmup_steps
     if cfg.schedule == "constant":
         return cfg.lr
-    span = max(1, cfg.steps - cfg.warmup_steps)
+    span = max(1, (cfg.schedule_steps or cfg.steps) - cfg.warmup_steps)
     progress = min(1.0, (step - cfg.warmup_steps) / span)
     floor = cfg.lr * cfg.min_lr_ratio
     return floor + (cfg.lr - floor) * 0.5 * (1.0 + math.cos(math.pi * progress))

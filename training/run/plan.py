@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -36,6 +36,7 @@ RESUME_MUST_MATCH = (
     "demo_dialogs",
     "truncate_long",
     "init_from",
+    "val_share",
 )
 
 
@@ -46,6 +47,7 @@ class RunPlan:
     resume_from: Path | None = None  # complete checkpoint dir
     init_from: Path | None = None  # checkpoint dir or export dir (weights only)
     init_kind: str | None = None  # "checkpoint" | "export"
+    notes: list[str] = field(default_factory=list)  # printed at the start of the run (e.g. the kept lr schedule)
 
 
 def rank0_then_share(fn: Callable[[], T]) -> T | None:
@@ -82,6 +84,26 @@ def _check_resume_flags(cfg: TrainConfig, path: Path) -> None:
                 f"{path / 'train_config.json'}: this run was started with {name}={before!r}, now {now!r}; "
                 f"use the same {flag} to resume, or a new --out to start another run"
             )
+
+
+def _keep_schedule(cfg: TrainConfig, path: Path) -> list[str]:
+    """A resumed run keeps the lr schedule it was started with unless --schedule-steps asks for another one.
+
+    The cosine's horizon is `schedule_steps or steps`; a new --steps alone would silently bend the curve (and
+    jump the lr) at the resumed step, so the saved horizon is kept and the run says so. Sets cfg.schedule_steps."""
+    saved = ckpt.read_json(path / "train_config.json")
+    horizon = saved.get("schedule_steps") or saved.get("steps")
+    if cfg.schedule_steps is None:
+        cfg.schedule_steps = horizon
+        if cfg.steps != saved.get("steps") and cfg.schedule == "cosine":
+            return [
+                f"--steps {cfg.steps} differs from the {saved.get('steps')} this run started with: the lr schedule "
+                f"keeps its {horizon}-step cosine (the lr stays at its floor after step {horizon}); pass "
+                f"--schedule-steps N to stretch it instead"
+            ]
+    elif cfg.schedule_steps != horizon and cfg.schedule == "cosine":
+        return [f"--schedule-steps {cfg.schedule_steps}: the lr schedule changes from a {horizon}-step cosine here"]
+    return []
 
 
 def _model_config(raw: dict[str, Any], where: Path) -> ModelConfig:
@@ -177,6 +199,12 @@ def _fit_seq_len(model_cfg: ModelConfig, cfg: TrainConfig) -> ModelConfig:
 
 
 def _fresh_model_config(cfg: TrainConfig, vocab_size: int) -> ModelConfig:
+    asked = cfg.model_overrides.get("vocab_size")
+    if asked is not None and asked != vocab_size:
+        raise TrainInputError(
+            f"--model-arg vocab_size={asked}: the vocabulary size comes from the tokenizer, which has {vocab_size} "
+            f"tokens; drop --model-arg vocab_size (use --vocab-size N when a new tokenizer is trained)"
+        )
     try:
         base = model_preset(cfg.model)
         return _fit_seq_len(base.replace(**{**cfg.model_overrides, "vocab_size": vocab_size}), cfg)
@@ -195,7 +223,7 @@ def plan_run(cfg: TrainConfig, *, train_tokenizer: Callable[[Path], None]) -> Ru
         _check_vocab(latest / ckpt.TOKENIZER_DIR, model_cfg, latest)
         _check_tokenizer_flag(cfg, latest / ckpt.TOKENIZER_DIR, latest)
         tok_dir = adopt_tokenizer(latest / ckpt.TOKENIZER_DIR, out, source=latest)
-        return RunPlan(model_cfg, tok_dir, resume_from=latest)
+        return RunPlan(model_cfg, tok_dir, resume_from=latest, notes=_keep_schedule(cfg, latest))
     if cfg.init_from:
         return _init_plan(cfg)
     if cfg.tokenizer:

@@ -30,6 +30,7 @@ class TrainConfig:
     min_lr_ratio: float = 0.1  # cosine decays to lr * min_lr_ratio
     warmup_steps: int = 20
     schedule: str = "cosine"  # "cosine" or "constant" (after warmup)
+    schedule_steps: int | None = None  # the cosine's horizon; None = steps (a resume keeps the saved horizon)
     weight_decay: float = 0.1
     beta1: float = 0.9
     beta2: float = 0.95
@@ -46,6 +47,10 @@ class TrainConfig:
     mixture: dict[str, float] = field(default_factory=dict)  # kind -> weight; empty = data loader default
     demo_dialogs: int | None = None  # use only the first N demo dialogs (None = all)
     truncate_long: bool = False  # drop examples longer than seq_len instead of failing
+    tokenized_dir: str | None = None  # where tokenised shards go; None = beside each snapshot (demo: <out>)
+    val_share: float = 0.02  # held out for validation when the snapshots have no validation split
+    val_max_examples: int = 500  # validation examples evaluated per kind (a fixed sample)
+    eval_every: int = 100  # evaluate every N steps and at the last step; 0 = never
     tokenizer: str | None = None  # existing tokenizer dir; None = train one (or take it from --init-from)
     vocab_size: int = 4096  # when a tokenizer is trained
     init_from: str | None = None  # checkpoint dir, run dir or export dir to fine-tune from
@@ -90,6 +95,13 @@ class TrainConfig:
             raise TrainInputError(f"--micro-batch-size must be >= 1 (got {self.micro_batch_size})")
         if self.lr <= 0 or self.warmup_steps < 0:
             raise TrainInputError(f"--lr must be > 0 and --warmup-steps >= 0 (got {self.lr}, {self.warmup_steps})")
+        if not 0 <= self.val_share < 1 or self.val_max_examples < 1 or self.eval_every < 0:
+            raise TrainInputError(
+                f"--val-share must be in [0, 1), --val-max-examples >= 1 and --eval-every >= 0 (got {self.val_share}, "
+                f"{self.val_max_examples}, {self.eval_every})"
+            )
+        if self.schedule_steps is not None and self.schedule_steps < 1:
+            raise TrainInputError(f"--schedule-steps must be >= 1 (got {self.schedule_steps})")
         if self.on_bad_step not in {"stop", "skip"}:
             raise TrainInputError(f"--on-bad-step must be 'stop' or 'skip' (got {self.on_bad_step!r})")
         if self.loss_spike < 0 or (0 < self.loss_spike <= 1) or self.max_skips < 0:
