@@ -36,9 +36,29 @@ class Forbidden(ApplicationError):
     status_code = status.HTTP_403_FORBIDDEN
 
 
+class Unavailable(ApplicationError):
+    """503: the request was fine but cannot be served this moment (work rows busy, a model down); the answer
+    carries Retry-After and the client should simply repeat the request."""
+
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+
+    def __init__(self, message: str, *, retry_after: int | None = None, **kwargs):
+        super().__init__(message, **kwargs)
+        self.retry_after = retry_after
+
+
+def retry_after_seconds(exc: ApplicationError) -> int:
+    from django.conf import settings
+
+    return getattr(exc, "retry_after", None) or settings.LAMDA_RETRY_AFTER_SECONDS
+
+
 def exception_handler(exc, context):
     if isinstance(exc, ApplicationError):
-        return Response({"detail": exc.message, **exc.extra}, status=exc.status_code)
+        response = Response({"detail": exc.message, **exc.extra}, status=exc.status_code)
+        if exc.status_code == status.HTTP_503_SERVICE_UNAVAILABLE:
+            response["Retry-After"] = str(retry_after_seconds(exc))
+        return response
     if isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(detail=exc.message_dict if hasattr(exc, "error_dict") else exc.messages)
     return drf_exception_handler(exc, context)

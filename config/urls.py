@@ -14,3 +14,6 @@ urlpatterns = [
     *auth_patterns,
     path("", include("frontend.urls")),
 ]
+
+
+handler500 = "config.outage.server_error"  # a database outage -> 503; anything else a plain 500 (config/outage.py)

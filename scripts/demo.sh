@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/bootstrap.sh
 eval "$(scripts/services.sh start demo)"
-export DJANGO_SETTINGS_MODULE=config.settings
+export DJANGO_SETTINGS_MODULE=config.settings LAMDA_ENV=${LAMDA_ENV:-demo}  # the demo profile: plain http on localhost
 PY=.venv/bin/python
 port=${LAMDA_PORT:-8000}
 

@@ -52,7 +52,7 @@ start_pg() {
     as_pg "$bindir/pg_ctl" -D "$pgdata" -l "$pglog" -o "$opts" -w start >/dev/null
   fi
   for _ in $(seq 1 50); do
-    "$bindir/pg_isready" -h 127.0.0.1 -p "$pg_port" -q && break; sleep 0.2
+    "$bindir/pg_isready" -h 127.0.0.1 -p "$pg_port" -U lamda -d postgres -q && break; sleep 0.2
   done
   if ! "$bindir/psql" -h 127.0.0.1 -p "$pg_port" -U lamda -d postgres -tAc "select 1 from pg_database where datname='lamda'" | grep -q 1; then
     "$bindir/createdb" -h 127.0.0.1 -p "$pg_port" -U lamda lamda
@@ -62,8 +62,12 @@ start_redis() {
   [ -n "${CELERY_BROKER_URL:-}" ] && return 0
   mkdir -p "$root/redis"
   if ! redis-cli -p "$redis_port" ping >/dev/null 2>&1; then
+    # demo: an append-only file keeps queued jobs across a Redis restart; test: throw-away, in memory only
+    persist="--appendonly no"
+    [ "$profile" = demo ] && persist="--appendonly yes --appendfsync everysec"
+    # shellcheck disable=SC2086
     redis-server --port "$redis_port" --bind 127.0.0.1 --dir "$root/redis" --daemonize yes \
-      --logfile "$root/redis/redis.log" --pidfile "$root/redis/redis.pid" --save "" --appendonly no >/dev/null
+      --logfile "$root/redis/redis.log" --pidfile "$root/redis/redis.pid" --save "" $persist >/dev/null
     for _ in $(seq 1 50); do redis-cli -p "$redis_port" ping >/dev/null 2>&1 && break; sleep 0.1; done
   fi
 }

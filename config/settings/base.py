@@ -1,8 +1,8 @@
-"""All settings, read from the environment in this one place.
+"""Settings every profile shares, read from the environment in this one place (profiles: config/settings/__init__.py).
 
-LAMDA_ENV: "dev" (default), "test" or "prod". DATABASE_URL must point at PostgreSQL; scripts/services.sh starts a
-project-local cluster and exports it. Every product default that the paper leaves open lives in LAMDA_* settings
-below or on the campaign, never as a hidden constant.
+DATABASE_URL must point at PostgreSQL; scripts/services.sh starts a project-local cluster and exports it. Every
+product default that the paper leaves open lives in LAMDA_* settings below or on the campaign, never as a hidden
+constant.
 """
 
 import os
@@ -11,20 +11,12 @@ from pathlib import Path
 
 import dj_database_url
 
-BASE_DIR = Path(__file__).resolve().parent.parent
-ENV = os.environ.get("LAMDA_ENV", "dev")
+from config.settings.env import env_bool, env_list, redis_beside_broker
 
+BASE_DIR = Path(__file__).resolve().parent.parent.parent
+ENV = os.environ.get("LAMDA_ENV", "prod")
 
-def _bool(name: str, default: bool) -> bool:
-    return os.environ.get(name, str(default)).lower() in {"1", "true", "yes", "on"}
-
-
-SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "insecure-dev-key-change-me" if ENV != "prod" else "")
-if not SECRET_KEY:
-    raise RuntimeError("DJANGO_SECRET_KEY must be set when LAMDA_ENV=prod")
-DEBUG = _bool("DJANGO_DEBUG", ENV == "dev")
-ALLOWED_HOSTS = os.environ.get("DJANGO_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1],testserver").split(",")
-CSRF_TRUSTED_ORIGINS = [o for o in os.environ.get("DJANGO_CSRF_TRUSTED_ORIGINS", "").split(",") if o]
+CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", "")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -38,6 +30,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_htmx",
+    "axes",
     "collection",
     "annotation",
     "training",
@@ -55,6 +48,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "config.outage.DatabaseOutageMiddleware",  # database down -> 503 JSON / page (docs/outages.md)
+    "axes.middleware.AxesMiddleware",  # last, as django-axes asks: turns a login lockout into a 429 page
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -78,6 +73,8 @@ DATABASES = {
     "default": dj_database_url.parse(
         os.environ.get("DATABASE_URL", "postgresql://lamda@127.0.0.1:54320/lamda"),
         conn_max_age=0 if ENV == "test" else 60,
+        # a persistent connection is checked before a request reuses it: a database that restarted costs no 500s
+        conn_health_checks=True,
     )
 }
 if not DATABASES["default"]["ENGINE"].endswith("postgresql"):
@@ -89,8 +86,15 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
 ]
-if ENV == "test":  # fast hashing for the thousands of throw-away test users; never outside tests
-    PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+# django-axes first: it refuses a locked-out (username, IP) before the password is even checked (docs/security.md)
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+AXES_FAILURE_LIMIT = int(os.environ.get("LAMDA_LOGIN_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("LAMDA_LOGIN_COOLOFF_MINUTES", "15")))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]  # one guessed account from one address, not a whole lab
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "frontend/locked_out.html"
+AXES_VERBOSE = False
+AXES_CLIENT_IP_CALLABLE = "config.throttling.client_ip"  # the same address as the API limits
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "frontend:tasks"
 LOGOUT_REDIRECT_URL = "login"
@@ -107,11 +111,20 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024  # request bodies over 2 MiB are r
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.TokenAuthentication",
+        "config.throttling.ThrottledTokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "config.api_errors.exception_handler",
+    # rate limits (docs/security.md): per user, per address for anonymous requests, and per address for failed
+    # token logins (a guessed token is throttled, not answered 401 forever)
+    "DEFAULT_THROTTLE_CLASSES": ["config.throttling.UserRateThrottle", "config.throttling.AnonRateThrottle"],
+    "NUM_PROXIES": int(os.environ.get("LAMDA_NUM_PROXIES", "0")),  # trusted proxies in front (X-Forwarded-For)
+    "DEFAULT_THROTTLE_RATES": {
+        "user": os.environ.get("LAMDA_API_RATE_USER", "1200/min"),
+        "anon": os.environ.get("LAMDA_API_RATE_ANON", "120/min"),
+        "failed_auth": os.environ.get("LAMDA_API_RATE_FAILED_AUTH", "20/min"),
+    },
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "LaMDA pipeline platform API",
@@ -124,14 +137,22 @@ SPECTACULAR_SETTINGS = {
 }
 
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "redis://127.0.0.1:63790/0")
-CELERY_TASK_ALWAYS_EAGER = _bool("CELERY_TASK_ALWAYS_EAGER", ENV == "test")
+# rate-limit counters (config/throttling.py): db 1 of the broker's Redis unless set
+LAMDA_RATE_LIMIT_REDIS_URL = os.environ.get("LAMDA_RATE_LIMIT_REDIS_URL") or redis_beside_broker(CELERY_BROKER_URL)
+CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", ENV == "test")
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True  # a worker child killed mid-job gives the job back to the queue
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BEAT_SCHEDULE = {
     "close-idle-chat-sessions": {"task": "collection.jobs.close_idle_sessions", "schedule": timedelta(minutes=1)},
     "expire-rating-leases": {"task": "annotation.jobs.expire_leases", "schedule": timedelta(minutes=1)},
-    "recover-missed-rating-jobs": {"task": "annotation.jobs.recover_missed_jobs", "schedule": timedelta(minutes=5)},
+    # the sweep that catches jobs lost to a broker outage or a killed process; cheap when there is nothing to do
+    # (partial indexes), so it runs often: recovery within LAMDA_RECOVERY_SECONDS + one job (docs/outages.md)
+    "recover-missed-rating-jobs": {
+        "task": "annotation.jobs.recover_missed_jobs",
+        "schedule": timedelta(seconds=int(os.environ.get("LAMDA_RECOVERY_SECONDS", "15"))),
+    },
 }
 
 # Product settings (defaults the paper leaves open; see docs/)
@@ -151,6 +172,27 @@ LAMDA_TOOLSET_RESULTS_PER_QUERY = int(os.environ.get("LAMDA_TOOLSET_RESULTS_PER_
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    # a request the client got wrong (too big, bad host...) is answered 400 and logged as one line, no traceback
+    "filters": {"one_line": {"()": "config.logging.OneLineFilter"}},
     "handlers": {"console": {"class": "logging.StreamHandler"}},
+    # Django logs these on django.security.<exception name>; a filter must sit on that very logger to apply
+    "loggers": {
+        f"django.security.{name}": {"filters": ["one_line"]}
+        for name in (
+            "RequestDataTooBig",
+            "TooManyFieldsSent",
+            "TooManyFilesSent",
+            "DisallowedHost",
+            "DisallowedRedirect",
+            "SuspiciousOperation",
+            "SuspiciousMultipartForm",
+            "SuspiciousFileOperation",
+            "SuspiciousSession",
+        )
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("LAMDA_LOG_LEVEL", "INFO")},
 }
+# A claim whose candidates are all row-locked by other raters retries for this long before answering "busy, retry"
+# (503 + Retry-After) instead of a false "no work" (docs/assignment.md).
+LAMDA_CLAIM_BUSY_SECONDS = float(os.environ.get("LAMDA_CLAIM_BUSY_SECONDS", "1.0"))
+LAMDA_RETRY_AFTER_SECONDS = int(os.environ.get("LAMDA_RETRY_AFTER_SECONDS", "5"))  # told to clients on a 503

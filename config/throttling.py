@@ -1,0 +1,193 @@
+"""API rate limits on DRF's throttling hooks, counted in the Redis cache (docs/security.md).
+
+    user         every authenticated request, per user          LAMDA_API_RATE_USER (1200/min)
+    anon         every anonymous request, per client address    LAMDA_API_RATE_ANON (120/min)
+    failed_auth  wrong API tokens, per client address           LAMDA_API_RATE_FAILED_AUTH (20/min): past it,
+                 every token from that address is refused with 429 (not even checked) until the window ends
+
+Counting is a fixed window: one round trip per request (INCR + EXPIRE in a pipeline) on one shared redis-py client
+(LAMDA_RATE_LIMIT_REDIS_URL). Not DRF's SimpleRateThrottle on Django's cache: that reads and rewrites a list of
+timestamps per request, and Django's Redis cache builds a new client per call and spends two round trips on an
+INCR, more than the rating request it guards costs (docs/performance.md). When Redis cannot be reached the limits
+are not applied (logged): rate limiting must not take the API down with it.
+The client address is REMOTE_ADDR, or the address LAMDA_NUM_PROXIES hops from the right of X-Forwarded-For
+behind that many trusted proxies (the same for django-axes' login limit).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+
+import redis
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.db import connection
+from rest_framework import exceptions
+from rest_framework.authentication import TokenAuthentication, get_authorization_header
+from rest_framework.settings import api_settings
+from rest_framework.throttling import BaseThrottle
+
+logger = logging.getLogger(__name__)
+
+
+def client_ip(request) -> str | None:
+    """The client's address as configured (REST_FRAMEWORK NUM_PROXIES); also django-axes' AXES_CLIENT_IP_CALLABLE.
+    None when the request carries none (a test client's force_login)."""
+    return BaseThrottle().get_ident(request) or None
+
+
+def parse_rate(rate: str) -> tuple[int, int]:
+    """'20/min' -> (20, 60). Periods: s, min, h, day (DRF's syntax: only the first letter counts)."""
+    num, period = rate.split("/")
+    return int(num), {"s": 1, "m": 60, "h": 3600, "d": 86400}[period.strip()[0]]
+
+
+_client: redis.Redis | None = None
+
+
+def _redis() -> redis.Redis:
+    """One client (and connection pool) per process; short timeouts, so a hung Redis cannot hang requests."""
+    global _client
+    if _client is None:
+        _client = redis.Redis.from_url(
+            settings.LAMDA_RATE_LIMIT_REDIS_URL, socket_connect_timeout=0.5, socket_timeout=0.5
+        )
+    return _client
+
+
+class FixedWindow:
+    """Fixed-window counting for one scope: key per (ident, window), the limit, and the wait until the next window."""
+
+    def __init__(self, scope: str):
+        self.scope = scope
+        self.limit, self.duration = parse_rate(api_settings.DEFAULT_THROTTLE_RATES[scope])
+
+    def key(self, ident: str, now: float) -> str:
+        return f"throttle:{self.scope}:{ident}:{int(now // self.duration)}"
+
+    def wait(self, now: float) -> int:
+        return max(1, math.ceil(self.duration - now % self.duration))
+
+
+def _redis_round_trip(build) -> list | None:
+    """Run the commands `build(pipeline)` queues in one round trip; None (limits skipped, logged) when Redis is
+    down."""
+    try:
+        pipe = _redis().pipeline(transaction=False)
+        build(pipe)
+        return pipe.execute()
+    except redis.RedisError as exc:
+        logger.warning("rate limits not applied, Redis unreachable: %s", exc)
+        return None
+
+
+def _incr(pipe, window: FixedWindow, ident: str, now: float) -> None:
+    key = window.key(ident, now)
+    pipe.incr(key).expire(key, window.duration + 1)
+
+
+def _throttled(window: FixedWindow, now: float, detail: str | None = None) -> exceptions.Throttled:
+    return exceptions.Throttled(wait=window.wait(now), detail=detail)
+
+
+class _RateThrottle(BaseThrottle):
+    scope = ""
+
+    def __init__(self):
+        self.window = FixedWindow(self.scope)
+        self.now = 0.0
+
+    def ident(self, request) -> str | None:
+        raise NotImplementedError
+
+    def allow_request(self, request, view) -> bool:
+        ident = self.ident(request)
+        if ident is None:
+            return True
+        self.now = time.time()
+        used = getattr(request, "lamda_user_hits", None) if self.scope == "user" else None
+        if used is None:  # not counted yet (session login, anonymous): count now
+            result = _redis_round_trip(lambda pipe: _incr(pipe, self.window, ident, self.now))
+            used = result[0] if result else None
+        return used is None or used <= self.window.limit
+
+    def wait(self) -> int:
+        return self.window.wait(self.now)
+
+
+class UserRateThrottle(_RateThrottle):
+    scope = "user"
+
+    def ident(self, request) -> str | None:
+        return str(request.user.pk) if request.user and request.user.is_authenticated else None
+
+
+class AnonRateThrottle(_RateThrottle):
+    scope = "anon"
+
+    def ident(self, request) -> str | None:
+        return None if request.user and request.user.is_authenticated else (client_ip(request) or "unknown")
+
+
+class ThrottledTokenAuthentication(TokenAuthentication):
+    """TokenAuthentication that counts wrong tokens per client address: past the failed_auth rate, every request
+    with a token from that address gets 429 until the window ends, valid token or not, so guessing learns nothing
+    more. One Redis round trip per request: a valid token reads the address's failures and counts the user's
+    request (for UserRateThrottle) together. The token and its user are read in one plain SQL statement, not an ORM
+    query compiled per request (the rating path's largest fixed cost; docs/performance.md)."""
+
+    def authenticate(self, request):
+        header = get_authorization_header(request).split()
+        if not header or header[0].lower() != self.keyword.lower().encode():
+            return None
+        failed, ip, now = FixedWindow("failed_auth"), client_ip(request) or "unknown", time.time()
+        try:
+            user, key = super().authenticate(request)
+        except exceptions.AuthenticationFailed:
+            result = _redis_round_trip(lambda pipe: _incr(pipe, failed, ip, now))
+            if result and result[0] > failed.limit:
+                raise _throttled(failed, now, _too_many(failed.wait(now))) from None
+            raise
+        per_user = FixedWindow("user")
+
+        def build(pipe) -> None:
+            pipe.get(failed.key(ip, now))
+            _incr(pipe, per_user, str(user.pk), now)
+
+        result = _redis_round_trip(build)
+        if result:
+            if int(result[0] or 0) >= failed.limit:
+                raise _throttled(failed, now, _too_many(failed.wait(now)))
+            request.lamda_user_hits = result[1]
+        return user, key
+
+    def authenticate_credentials(self, key: str):
+        user = token_user(key)
+        if user is None:
+            raise exceptions.AuthenticationFailed("Invalid token.")
+        if not user.is_active:
+            raise exceptions.AuthenticationFailed("User inactive or deleted.")
+        return user, key
+
+
+def token_user(key: str):
+    """The user whose API token is `key`, or None."""
+    if not isinstance(key, str) or len(key) > 40:
+        return None
+    user_model = get_user_model()
+    fields = user_model._meta.concrete_fields
+    select = ", ".join(f"u.{connection.ops.quote_name(f.column)}" for f in fields)
+    query = (
+        f"SELECT {select} FROM authtoken_token t JOIN {user_model._meta.db_table} u ON u.id = t.user_id"
+        " WHERE t.key = %s"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(query, [key])
+        row = cursor.fetchone()
+    return None if row is None else user_model.from_db(connection.alias, [f.attname for f in fields], row)
+
+
+def _too_many(wait: int) -> str:
+    return f"Too many wrong API tokens from your address; try again in {wait} seconds."
