@@ -137,7 +137,7 @@ def main() -> None:
         print(f"database {name}: migrate {db.migrate_seconds:.1f} s; COPY of {args.items} items and {n_labels} "
               f"label rows ({3 * n_labels} attribute labels) {time.perf_counter() - t1:.1f} s")  # fmt: skip
 
-        os.environ.update(DATABASE_URL=url, LAMDA_ENV="dev", DJANGO_DEBUG="0", LAMDA_LOG_LEVEL="WARNING")
+        os.environ.update(DATABASE_URL=url, LAMDA_ENV="demo", LAMDA_LOG_LEVEL="WARNING")
         os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
         import django
 

@@ -50,13 +50,13 @@ def base_database_url() -> str:
 def scratch_database(kind: str, extra_env: dict[str, str] | None = None) -> Iterator[ScratchDatabase]:
     """Create and migrate `lamda_bench_<kind>_<pid>`; drop it on exit.
 
-    The migrate subprocess (and `env` yielded) get DATABASE_URL of the scratch database, LAMDA_ENV=dev,
-    DJANGO_DEBUG=0 and then `extra_env`.
+    The migrate subprocess (and `env` yielded) get DATABASE_URL of the scratch database, LAMDA_ENV=demo (DEBUG off,
+    plain http on loopback) and then `extra_env`.
     """
     base_url = base_database_url()
     name = f"lamda_bench_{kind}_{os.getpid()}"
     url = db_url(base_url, name)
-    env = {**os.environ, "DATABASE_URL": url, "LAMDA_ENV": "dev", "DJANGO_DEBUG": "0", **(extra_env or {})}
+    env = {**os.environ, "DATABASE_URL": url, "LAMDA_ENV": "demo", **(extra_env or {})}
     with psycopg.connect(db_url(base_url, "postgres"), autocommit=True) as admin:
         admin.execute(f'CREATE DATABASE "{name}"')
         try:

@@ -44,8 +44,8 @@ class LabelOutput(serializers.Serializer):
 class ItemOutput(serializers.Serializer):
     """What a rater sees: the dialog up to the rated (last) turn, and only their own label."""
 
-    id = serializers.IntegerField(source="item.id")
-    campaign = serializers.CharField(source="item.campaign.slug")
+    id = serializers.IntegerField(source="item_id")
+    campaign = serializers.CharField(source="campaign.slug")
     rated_turn_index = serializers.SerializerMethodField()
     dialog = TurnOutput(many=True)
     lease_expires_at = serializers.DateTimeField(allow_null=True)
@@ -53,6 +53,38 @@ class ItemOutput(serializers.Serializer):
 
     def get_rated_turn_index(self, view) -> int:
         return view.dialog[-1].index
+
+
+_DATETIME = serializers.DateTimeField()  # one shared instance: formats like every DateTimeField of the API
+
+
+def _datetime(value) -> str | None:
+    return None if value is None else _DATETIME.to_representation(value)
+
+
+def label_output(label) -> dict:
+    """LabelOutput(label).data, built directly (the rating path answers thousands of these a minute; a DRF
+    serializer deep-copies its fields on every instantiation). tests/annotation/test_api_output.py holds the two
+    equal."""
+    return {
+        "item": label.item_id,
+        "sensible": label.sensible,
+        "specific": label.specific,
+        "interesting": label.interesting,
+        "created_at": _datetime(label.created_at),
+    }
+
+
+def item_output(view) -> dict:
+    """ItemOutput(view).data, built directly (see label_output)."""
+    return {
+        "id": view.item_id,
+        "campaign": view.campaign.slug,
+        "rated_turn_index": view.dialog[-1].index,
+        "dialog": [{"index": t.index, "speaker": t.speaker, "text": t.text} for t in view.dialog],
+        "lease_expires_at": _datetime(view.lease_expires_at),
+        "your_label": None if view.own_label is None else label_output(view.own_label),
+    }
 
 
 class ClaimInput(serializers.Serializer):

@@ -4,7 +4,15 @@ from rest_framework.permissions import IsAdminUser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from annotation.api.serializers import ClaimInput, ItemOutput, LabelInput, LabelOutput, StatsOutput
+from annotation.api.serializers import (
+    ClaimInput,
+    ItemOutput,
+    LabelInput,
+    LabelOutput,
+    StatsOutput,
+    item_output,
+    label_output,
+)
 from annotation.selectors import campaign_stats, item_for_lease, item_for_rater
 from annotation.services.assignment import assignment_claim, assignment_release
 from annotation.services.labels import label_submit
@@ -25,6 +33,11 @@ class AssignmentNextApi(APIView):
             201: ItemOutput,
             **error_responses(400),
             404: OpenApiResponse(ErrorSerializer, description=f"{NO_WORK} Or: no such campaign."),
+            503: OpenApiResponse(
+                ErrorSerializer,
+                description="code busy: open items exist but other raters hold them this moment; repeat after the "
+                "Retry-After header's seconds. Or code unavailable: the database is down.",
+            ),
         },
     )
     def post(self, request):
@@ -40,7 +53,7 @@ class AssignmentNextApi(APIView):
             raise NotFound(NO_WORK, extra={"code": "no_work"})
         view = item_for_lease(lease=claim.lease)
         code = status.HTTP_200_OK if claim.reused else status.HTTP_201_CREATED
-        return Response(ItemOutput(view).data, status=code)
+        return Response(item_output(view), status=code)
 
 
 class ItemDetailApi(APIView):
@@ -48,7 +61,7 @@ class ItemDetailApi(APIView):
 
     @extend_schema(responses={200: ItemOutput, **error_responses(403, 404)})
     def get(self, request, item_id: int):
-        return Response(ItemOutput(item_for_rater(item_id=item_id, rater_id=request.user.pk)).data)
+        return Response(item_output(item_for_rater(item_id=item_id, rater_id=request.user.pk)))
 
 
 class AssignmentReleaseApi(APIView):
@@ -73,7 +86,7 @@ class LabelSubmitApi(APIView):
         answers = {k: data.validated_data.get(k) for k in ("sensible", "specific", "interesting")}
         result = label_submit(rater_id=request.user.pk, item_id=item_id, **answers)
         code = status.HTTP_201_CREATED if result.created else status.HTTP_200_OK
-        return Response(LabelOutput(result.label).data, status=code)
+        return Response(label_output(result.label), status=code)
 
 
 class CampaignStatsApi(APIView):
@@ -81,7 +94,7 @@ class CampaignStatsApi(APIView):
 
     permission_classes = [IsAdminUser]
 
-    @extend_schema(responses={200: StatsOutput, **error_responses(403, 404)})
+    @extend_schema(responses={200: StatsOutput, **error_responses(403, 404, 409)})
     def get(self, request, slug: str):
         campaign = campaign_get(slug=slug, active_only=False)
         return Response(StatsOutput(campaign_stats(campaign=campaign)).data)

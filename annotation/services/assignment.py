@@ -6,22 +6,34 @@ Locks, always taken in this order so that no two transactions wait on each other
 3. one rating item row (FOR UPDATE SKIP LOCKED when claiming, FOR UPDATE when submitting).
 
 Every change that can raise an item's "labels + live leases" total happens while holding that item's row lock
-and re-counts in a fresh statement, so the quota holds however many raters ask at once.
+and re-counts in a fresh statement, so the quota holds however many raters ask at once. The SQL is in
+annotation/services/assignment_sql.py: a claim is four statements (rater lock; held lease; candidate lock; re-count
+with the lease insert), fewer than the ORM could say it in.
 """
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.db import connection, transaction
-from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
-from annotation.models import Lease, QualityLabel, RatingItem
-from config.api_errors import NotFound
+from annotation.models import Lease, QualityLabel
+from annotation.services import assignment_sql as sql
+from config.api_errors import NotFound, Unavailable
+
+BUSY = "Rating work is being handed out to other raters this very moment. Please try again in a second."
+
+
+class ClaimBusy(Unavailable):
+    """Open items exist for this rater, but every one of them stayed row-locked by other raters' claims and
+    submits for LAMDA_CLAIM_BUSY_SECONDS: 503 + Retry-After, not a false "no work left"."""
+
+    def __init__(self):
+        super().__init__(BUSY, retry_after=1, extra={"code": "busy"})
 
 
 @dataclass(frozen=True)
@@ -32,27 +44,30 @@ class Claim:
 
 def item_quota_used(*, item_id: int, now: datetime, exclude_rater_id: int | None = None) -> int:
     """Labels plus live leases on an item. Call it while holding the item's row lock for a stable answer."""
-    sql = (
+    query = (
         f"SELECT (SELECT count(*) FROM {QualityLabel._meta.db_table} WHERE item_id = %s)"
         f" + (SELECT count(*) FROM {Lease._meta.db_table}"
         "     WHERE item_id = %s AND expires_at > %s AND rater_id IS DISTINCT FROM %s)"
     )
-    with connection.cursor() as cursor:  # one round trip: this runs on every claim
-        cursor.execute(sql, [item_id, item_id, now, exclude_rater_id])
+    with connection.cursor() as cursor:
+        cursor.execute(query, [item_id, item_id, now, exclude_rater_id])
         return cursor.fetchone()[0]
 
 
-def _candidates(*, rater_id: int, campaign_id: int | None):
-    """Open items this rater did not chat and did not label, oldest first (quota re-checked after locking)."""
-    qs = (
-        RatingItem.objects.filter(status=RatingItem.Status.OPEN)
-        .exclude(chatter_id=rater_id)
-        .exclude(Exists(QualityLabel.objects.filter(item_id=OuterRef("pk"), rater_id=rater_id)))
-        .order_by("id")
-    )
-    if campaign_id is not None:
-        qs = qs.filter(campaign_id=campaign_id)
-    return qs
+def _held_lease(cursor, *, rater_id: int, now: datetime) -> Lease | None:
+    """Lock the rater's row (lock 1) and return their live lease on an open item; delete a dead one."""
+    cursor.execute(sql.RATER_LOCK, {"rater": rater_id})
+    if cursor.fetchone() is None:
+        raise NotFound("No such rater.")
+    cursor.execute(sql.HELD_LEASE, {"rater": rater_id})
+    row = cursor.fetchone()
+    if row is None:
+        return None
+    lease_id, item_id, created_at, expires_at, item_open = row
+    if expires_at > now and item_open:
+        return Lease(id=lease_id, item_id=item_id, rater_id=rater_id, created_at=created_at, expires_at=expires_at)
+    cursor.execute(sql.LEASE_DELETE, {"lease": lease_id})  # expired, or its item is done: back to the pool
+    return None
 
 
 @transaction.atomic
@@ -61,30 +76,35 @@ def assignment_claim(*, rater_id: int, campaign_id: int | None = None) -> Claim 
 
     Takes, in order: the rater's auth_user row FOR UPDATE; then candidate rating item rows FOR UPDATE SKIP
     LOCKED, one at a time, re-counting labels + live leases under that lock. A rater who still holds a live
-    lease on an open item gets that same lease back (whatever `campaign_id` says)."""
+    lease on an open item gets that same lease back (whatever `campaign_id` says). When open items with room
+    exist but all are row-locked by others, retry for LAMDA_CLAIM_BUSY_SECONDS, then raise ClaimBusy (503)."""
     now = timezone.now()
-    get_user_model().objects.select_for_update().filter(pk=rater_id).values_list("pk", flat=True).get()
-    held = Lease.objects.select_related("item").filter(rater_id=rater_id).first()
-    if held is not None:
-        if held.expires_at > now and held.item.status == RatingItem.Status.OPEN:
+    expires = now + timedelta(seconds=settings.LAMDA_LEASE_SECONDS)
+    params = {"rater": rater_id, "campaign": campaign_id, "now": now, "expires": expires, "tried": []}
+    deadline, pause = time.monotonic() + settings.LAMDA_CLAIM_BUSY_SECONDS, 0.02
+    with connection.cursor() as cursor:
+        held = _held_lease(cursor, rater_id=rater_id, now=now)
+        if held is not None:
             return Claim(lease=held, reused=True)
-        held.delete()  # expired (or its item is done): back to the pool; the rater may get it again below
-    tried: list[int] = []
-    while True:
-        item = (
-            _candidates(rater_id=rater_id, campaign_id=campaign_id)
-            .exclude(pk__in=tried)
-            .select_for_update(skip_locked=True, of=("self",))
-            .only("id", "required_labels")
-            .first()
-        )
-        if item is None:
-            return None
-        if item_quota_used(item_id=item.pk, now=now) < item.required_labels:
-            expires = now + timedelta(seconds=settings.LAMDA_LEASE_SECONDS)
-            lease = Lease.objects.create(item=item, rater_id=rater_id, created_at=now, expires_at=expires)
-            return Claim(lease=lease, reused=False)
-        tried.append(item.pk)
+        while True:
+            cursor.execute(sql.CANDIDATE_LOCK, params)
+            row = cursor.fetchone()
+            if row is None:
+                cursor.execute(sql.CANDIDATE_EXISTS, params)  # none free: none at all, or all locked?
+                if cursor.fetchone() is None:
+                    return None
+                if time.monotonic() >= deadline:
+                    raise ClaimBusy()
+                time.sleep(pause)
+                pause = min(pause * 2, 0.2)
+                continue
+            item_id, required = row
+            cursor.execute(sql.LEASE_INSERT_IF_ROOM, {**params, "item": item_id, "required": required})
+            inserted = cursor.fetchone()
+            if inserted is not None:
+                lease = Lease(id=inserted[0], item_id=item_id, rater_id=rater_id, created_at=now, expires_at=expires)
+                return Claim(lease=lease, reused=False)
+            params["tried"].append(item_id)  # full after all (a claim committed since our snapshot)
 
 
 @transaction.atomic

@@ -1,20 +1,22 @@
 """Submitting a rater's answers for a leased item (lock order: docs/assignment.md,
-annotation/services/assignment.py)."""
+annotation/services/assignment.py; the SQL: annotation/services/assignment_sql.py)."""
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
-from annotation.models import Lease, QualityLabel, RatingItem
+from annotation.models import QualityLabel, RatingItem
 from annotation.rules import quality_cascade_check
+from annotation.services import assignment_sql as sql
 from annotation.services.assignment import item_quota_used
 from config.api_errors import Conflict, Forbidden, NotFound
 
 logger = logging.getLogger(__name__)
+BIGINT_MAX = 2**63 - 1
 
 
 @dataclass(frozen=True)
@@ -24,47 +26,84 @@ class Submission:
     item_complete: bool
 
 
-@transaction.atomic
 def label_submit(
     *, rater_id: int, item_id: int, sensible: str | None, specific: str | None, interesting: str | None
 ) -> Submission:
     """Store the rater's answers for an item they hold a lease on, and aggregate the item when this was its
     last label.
 
-    Takes, in order: the rater's lease row FOR UPDATE (so the same rater's duplicate submits run one after the
-    other), then the item row FOR UPDATE to bump `label_count`. Answers that break the cascade -> 400; no item
-    -> 404; own chat or no lease -> 403; answers differing from ones already stored, or an expired lease whose
-    place was taken -> 409. The same answers again -> the stored label (idempotent)."""
+    On a live lease this is one statement (assignment_sql.LABEL_SUBMIT): it locks the rater's lease row (so the
+    same rater's duplicate submits run one after the other), stores the label, deletes the lease and bumps
+    `label_count` (the UPDATE locks the item row). Otherwise `_without_lease` works out the answer in a
+    transaction. Answers that break the cascade -> 400; no item -> 404; own chat or no lease -> 403; answers
+    differing from ones already stored, or an expired lease whose place was taken -> 409. The same answers again ->
+    the stored label (idempotent)."""
     answers = quality_cascade_check({"sensible": sensible, "specific": specific, "interesting": interesting})
+    if not 0 < item_id <= BIGINT_MAX:  # an id PostgreSQL could not even compare: no such item
+        raise NotFound(f"Rating item {item_id} does not exist.")
+    params = {"rater": rater_id, "item": item_id, "now": timezone.now(), **answers}
+    with connection.cursor() as cursor:
+        cursor.execute(sql.LABEL_SUBMIT, params)
+        stored = cursor.fetchone()
+    if stored is None:
+        return _without_lease(params)
+    return _submitted(params, stored)
+
+
+def _submitted(params: dict, stored: tuple) -> Submission:
+    label_id, leased_at, status = stored
+    answers = {a: params[a] for a in ("sensible", "specific", "interesting")}
+    label = QualityLabel(
+        id=label_id,
+        item_id=params["item"],
+        rater_id=params["rater"],
+        leased_at=leased_at,
+        created_at=params["now"],
+        **answers,
+    )
+    complete = status == RatingItem.Status.COMPLETE
+    if complete:
+        item_id = params["item"]
+        transaction.on_commit(lambda: _enqueue_aggregation(item_id))
+    return Submission(label=label, created=True, item_complete=complete)
+
+
+@transaction.atomic
+def _without_lease(params: dict) -> Submission:
+    """No live lease: an expired one whose answer still fits, a repeat of a stored label, or a clear refusal.
+    Takes the rater's lease row, then (expired lease) the item row, as the lock order says."""
+    with connection.cursor() as cursor:
+        cursor.execute(sql.LEASE_LOCK, params)
+        expired = cursor.fetchone()
+        if expired is not None:
+            lease_id, leased_at, _, required = expired
+            cursor.execute(sql.ITEM_LOCK, params)
+            if item_quota_used(item_id=params["item"], now=params["now"], exclude_rater_id=params["rater"]) >= required:
+                raise Conflict(
+                    "Your lease on this item expired and the item went to other raters; ask for your next item."
+                )
+            cursor.execute(sql.LABEL_STORE, {**params, "lease": lease_id, "leased_at": leased_at})
+            return _submitted(params, cursor.fetchone())
+    return _refusal_or_repeat(params)
+
+
+def _refusal_or_repeat(params: dict) -> Submission:
+    """The rater holds no lease on the item at all: a repeat of a stored label, or a clear refusal."""
+    rater_id, item_id = params["rater"], params["item"]
+    answers = {a: params[a] for a in ("sensible", "specific", "interesting")}
     item = RatingItem.objects.filter(pk=item_id).only("id", "chatter_id", "status").first()
     if item is None:
         raise NotFound(f"Rating item {item_id} does not exist.")
     if item.chatter_id == rater_id:
         raise Forbidden("You cannot rate turns from your own chat.")
-    lease = Lease.objects.select_for_update().filter(rater_id=rater_id, item_id=item_id).first()
     existing = QualityLabel.objects.filter(item_id=item_id, rater_id=rater_id).first()
     if existing is not None:
         if existing.answers() == answers:
             return Submission(label=existing, created=False, item_complete=item.status == RatingItem.Status.COMPLETE)
         raise Conflict("You already rated this item with different answers; a label cannot be changed.")
-    if lease is None:
-        if item.status == RatingItem.Status.COMPLETE:
-            raise Conflict("This item already has all its labels.")
-        raise Forbidden("You hold no lease on this item (it may have expired): ask for your next item first.")
-    now = timezone.now()
-    item = RatingItem.objects.select_for_update().get(pk=item_id)
-    if lease.expires_at <= now and item_quota_used(item_id=item_id, now=now, exclude_rater_id=rater_id) >= (
-        item.required_labels
-    ):
-        raise Conflict("Your lease on this item expired and the item went to other raters; ask for your next item.")
-    label = QualityLabel.objects.create(item=item, rater_id=rater_id, leased_at=lease.created_at, **answers)
-    lease.delete()
-    item.label_count += 1
-    if item.label_count >= item.required_labels:
-        item.status, item.completed_at = RatingItem.Status.COMPLETE, now
-        transaction.on_commit(lambda: _enqueue_aggregation(item.pk))
-    item.save(update_fields=["label_count", "status", "completed_at"])
-    return Submission(label=label, created=True, item_complete=item.status == RatingItem.Status.COMPLETE)
+    if item.status == RatingItem.Status.COMPLETE:
+        raise Conflict("This item already has all its labels.")
+    raise Forbidden("You hold no lease on this item (it may have expired): ask for your next item first.")
 
 
 def _enqueue_aggregation(item_id: int) -> None:

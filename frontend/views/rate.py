@@ -4,12 +4,13 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.http import urlencode
 from django.views.decorators.http import require_POST
 
 from annotation.models import Answer
 from annotation.rules import QUALITY_ATTRIBUTES
 from annotation.selectors import item_for_lease, item_for_rater
-from annotation.services.assignment import assignment_claim
+from annotation.services.assignment import ClaimBusy, assignment_claim
 from annotation.services.labels import label_submit
 from collection.selectors import campaign_id_for_slug
 from config.api_errors import ApplicationError
@@ -35,7 +36,7 @@ QUESTIONS = [
 
 def _next_url(campaign_slug: str) -> str:
     url = reverse("frontend:rate")
-    return f"{url}?campaign={campaign_slug}" if campaign_slug else url
+    return f"{url}?{urlencode({'campaign': campaign_slug})}" if campaign_slug else url
 
 
 def _render_item(request, view, *, campaign_slug: str, answers=None, error: str = "", status: int = 200):
@@ -64,7 +65,12 @@ def rate_next(request):
         campaign_id = campaign_id_for_slug(slug)
         if campaign_id is None:
             return render(request, "frontend/rate/no_work.html", {"unknown_campaign": slug}, status=404)
-    claim = assignment_claim(rater_id=request.user.pk, campaign_id=campaign_id)
+    try:
+        claim = assignment_claim(rater_id=request.user.pk, campaign_id=campaign_id)
+    except ClaimBusy as busy:  # work exists but is locked this instant: the page retries by itself
+        response = render(request, "frontend/rate/busy.html", {"retry_after": busy.retry_after}, status=503)
+        response["Retry-After"] = str(busy.retry_after)
+        return response
     if claim is None:
         return render(request, "frontend/rate/no_work.html", {"campaign_slug": slug})
     view = item_for_lease(lease=claim.lease)

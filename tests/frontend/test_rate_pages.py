@@ -99,3 +99,12 @@ def test_campaign_stats_page_is_staff_only_and_escapes(items):
     counts = dict(re.findall(r"<tr><td>([^<]+)</td><td>(\d+)</td></tr>", html))
     assert counts["Rating items"] == "7" and counts["Pending (still collecting labels)"] == "7"
     assert _client(UserFactory(is_staff=True)).get(reverse("frontend:campaign_stats", args=["x"])).status_code == 404
+
+
+def test_the_redirect_after_rating_encodes_the_campaign_parameter(items):
+    client = _client()
+    page = client.get(reverse("frontend:rate")).content.decode()
+    item_id = int(re.search(r'action="/rate/(\d+)/"', page).group(1))
+    r = client.post(reverse("frontend:rate_submit", args=[item_id]), {"sensible": "no", "campaign": "a&next=//evil#x"})
+    assert r.status_code == 302
+    assert r["Location"] == reverse("frontend:rate") + "?campaign=a%26next%3D%2F%2Fevil%23x"
