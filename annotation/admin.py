@@ -1,26 +1,26 @@
+"""Django admin for rating work: everything here is written by the services, so everything is read-only
+(config/admin_base.py). A lease may be deleted: that gives its item back to the pool, which is always safe."""
+
 from django.contrib import admin
 
 from annotation.models import Aggregate, Lease, QualityLabel, RatingItem
+from config.admin_base import ReadOnlyAdmin, ReadOnlyInline
 
 
-class LabelInline(admin.TabularInline):
+class LabelInline(ReadOnlyInline):
     model = QualityLabel
-    extra = 0
     fields = ("rater", "sensible", "specific", "interesting", "leased_at", "created_at")
     readonly_fields = fields
-    can_delete = False
 
 
-class AggregateInline(admin.TabularInline):
+class AggregateInline(ReadOnlyInline):
     model = Aggregate
-    extra = 0
     fields = ("rule_version", "attribute", "positive", "yes_count", "label_count", "score", "computed_at")
     readonly_fields = fields
-    can_delete = False
 
 
 @admin.register(RatingItem)
-class RatingItemAdmin(admin.ModelAdmin):
+class RatingItemAdmin(ReadOnlyAdmin):
     list_display = (
         "id",
         "campaign",
@@ -32,25 +32,28 @@ class RatingItemAdmin(admin.ModelAdmin):
         "aggregated_at",
     )
     list_filter = ("status", "campaign")
-    raw_id_fields = ("session", "turn", "chatter")
+    list_select_related = ("campaign", "session", "turn")
     inlines = [LabelInline, AggregateInline]
 
 
 @admin.register(Lease)
-class LeaseAdmin(admin.ModelAdmin):
+class LeaseAdmin(ReadOnlyAdmin):
     list_display = ("id", "item", "rater", "created_at", "expires_at")
-    raw_id_fields = ("item", "rater")
+    list_select_related = ("item", "rater")
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return request.user.has_perm("annotation.delete_lease")  # releasing an item is always safe
 
 
 @admin.register(QualityLabel)
-class QualityLabelAdmin(admin.ModelAdmin):
+class QualityLabelAdmin(ReadOnlyAdmin):
     list_display = ("id", "item", "rater", "sensible", "specific", "interesting", "created_at")
     list_filter = ("sensible", "specific", "interesting")
-    raw_id_fields = ("item", "rater")
+    list_select_related = ("rater",)
 
 
 @admin.register(Aggregate)
-class AggregateAdmin(admin.ModelAdmin):
+class AggregateAdmin(ReadOnlyAdmin):
     list_display = (
         "id",
         "item",
@@ -62,4 +65,3 @@ class AggregateAdmin(admin.ModelAdmin):
         "score",
     )
     list_filter = ("rule_version", "attribute", "positive")
-    raw_id_fields = ("item",)

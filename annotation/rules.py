@@ -19,7 +19,7 @@ from django.db import connection
 from django.db.models import Count, Q, QuerySet
 
 from annotation.models import Answer, QualityLabel, RatingItem
-from config.api_errors import ApplicationError
+from config.api_errors import ApplicationError, Conflict
 
 QUALITY_ATTRIBUTES = ("sensible", "specific", "interesting")
 ANSWERS = tuple(a.value for a in Answer)
@@ -110,8 +110,12 @@ class QualityMajorityRule(AggregationRule):
             return cursor.rowcount
 
 
+class NoRule(Conflict):
+    """409: the campaign's kind has no aggregation rule yet (a campaign saved before kinds were checked)."""
+
+
 def rule_for_campaign(campaign) -> AggregationRule:
     """The rule that decides this campaign's verdicts (and whose version the campaign stats read)."""
     if campaign.kind == "quality":
         return QualityMajorityRule(threshold=campaign.positive_threshold, raters=campaign.raters_per_item)
-    raise ApplicationError(f"No aggregation rule for {campaign.kind} campaigns yet (only quality / SSI).")
+    raise NoRule(f"Results are not available for {campaign.kind} campaigns yet: only quality (SSI) chats are rated.")

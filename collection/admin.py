@@ -1,9 +1,11 @@
 """Django admin: the first review console for every collection model."""
 
+from django import forms
 from django.contrib import admin
 from django.db import models
 
 from collection.models import Campaign, ChatSession, Consent, ModelEndpoint, ResearchSession, ToolQuery, Turn
+from config.admin_base import ReadOnlyAdmin, ReadOnlyInline
 
 
 @admin.register(ModelEndpoint)
@@ -22,8 +24,26 @@ class ModelEndpointAdmin(admin.ModelAdmin):
     formfield_overrides = {models.URLField: {"assume_scheme": "http"}}  # local model servers speak plain http
 
 
+class CampaignForm(forms.ModelForm):
+    class Meta:
+        model = Campaign
+        fields = "__all__"
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "kind" in self.fields:  # offer only kinds that are rated today (Campaign.AVAILABLE_KINDS)
+            self.fields["kind"].choices = [(k.value, k.label) for k in Campaign.AVAILABLE_KINDS]
+
+
 @admin.register(Campaign)
 class CampaignAdmin(admin.ModelAdmin):
+    """Campaign settings stay editable, except what the rating already depends on once items exist: the kind,
+    the raters per item and the yes votes needed (changing them would silently change the rule behind every
+    verdict and the results page)."""
+
+    form = CampaignForm
+    FIXED_ONCE_RATED = ("kind", "raters_per_item", "positive_threshold")
+
     list_display = [
         "name",
         "slug",
@@ -38,29 +58,45 @@ class CampaignAdmin(admin.ModelAdmin):
     search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ["name"]}
 
+    def get_readonly_fields(self, request, obj=None):
+        if obj is not None and obj.rating_items.exists():
+            return self.FIXED_ONCE_RATED
+        return ()
+
+    def get_prepopulated_fields(self, request, obj=None):
+        return self.prepopulated_fields if obj is None else {}
+
 
 @admin.register(Consent)
-class ConsentAdmin(admin.ModelAdmin):
+class ConsentAdmin(ReadOnlyAdmin):
     list_display = ["campaign", "worker", "accepted_at"]
     list_filter = ["campaign"]
     search_fields = ["worker__username"]
     raw_id_fields = ["worker"]
 
 
-class TurnInline(admin.TabularInline):
+class TurnInline(ReadOnlyInline):
     model = Turn
-    extra = 0
-    can_delete = False
-    fields = ["index", "speaker", "text", "model_id", "model_version", "sampling", "latency_ms", "created_at"]
+    fields = [
+        "index",
+        "speaker",
+        "text",
+        "reply_error",
+        "model_id",
+        "model_version",
+        "sampling",
+        "latency_ms",
+        "created_at",
+    ]
     readonly_fields = fields
     ordering = ["index"]
 
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
 
 @admin.register(ChatSession)
-class ChatSessionAdmin(admin.ModelAdmin):
+class ChatSessionAdmin(ReadOnlyAdmin):
+    """Sessions, turns and consents are what crowdworkers did: shown, never edited (status, turn counts and the
+    turns themselves decide what is rated)."""
+
     list_display = [
         "id",
         "campaign",
@@ -74,13 +110,11 @@ class ChatSessionAdmin(admin.ModelAdmin):
     list_filter = ["status", "sent_for_rating", "campaign"]
     search_fields = ["worker__username", "=id"]
     date_hierarchy = "started_at"
-    raw_id_fields = ["worker"]
-    readonly_fields = ["started_at", "last_activity_at"]
     inlines = [TurnInline]
 
 
 @admin.register(Turn)
-class TurnAdmin(admin.ModelAdmin):
+class TurnAdmin(ReadOnlyAdmin):
     list_display = [
         "id",
         "session",
@@ -90,10 +124,10 @@ class TurnAdmin(admin.ModelAdmin):
         "model_id",
         "model_version",
         "latency_ms",
+        "reply_failed_at",
     ]
     list_filter = ["speaker", "session__campaign", "model_id"]
     search_fields = ["text", "=session__id"]
-    raw_id_fields = ["session"]
     list_select_related = ["session"]
 
     @admin.display(description="text")
@@ -101,24 +135,21 @@ class TurnAdmin(admin.ModelAdmin):
         return obj.text[:80]
 
 
-class ToolQueryInline(admin.TabularInline):
+class ToolQueryInline(ReadOnlyInline):
     model = ToolQuery
-    extra = 0
     fields = ["query", "repeat_index", "results", "elapsed_ms", "created_at"]
     readonly_fields = fields
 
 
 @admin.register(ResearchSession)
-class ResearchSessionAdmin(admin.ModelAdmin):
+class ResearchSessionAdmin(ReadOnlyAdmin):
     list_display = ["id", "worker", "turn", "created_at", "closed_at"]
     list_filter = ["closed_at"]
     search_fields = ["worker__username"]
-    raw_id_fields = ["worker", "turn"]
     inlines = [ToolQueryInline]
 
 
 @admin.register(ToolQuery)
-class ToolQueryAdmin(admin.ModelAdmin):
+class ToolQueryAdmin(ReadOnlyAdmin):
     list_display = ["id", "session", "query", "repeat_index", "elapsed_ms", "created_at"]
     search_fields = ["query"]
-    raw_id_fields = ["session"]

@@ -24,7 +24,11 @@ class Aggregate(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["item", "rule_version", "attribute"], name="aggregate_unique"),
+            models.UniqueConstraint(
+                fields=["item", "rule_version", "attribute"],
+                name="aggregate_unique",
+                violation_error_message="This item already has a verdict for this attribute under this rule version.",
+            ),
         ]
 
     def __str__(self) -> str:

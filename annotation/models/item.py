@@ -29,11 +29,18 @@ class RatingItem(models.Model):
         indexes = [
             models.Index(fields=["id"], condition=models.Q(status="open"), name="ratingitem_open_idx"),
             models.Index(fields=["campaign", "status"], name="ratingitem_campaign_status_idx"),
+            # complete but not aggregated: what the recovery sweep looks for (empty almost always, so cheap)
+            models.Index(
+                fields=["completed_at"],
+                condition=models.Q(status="complete", aggregated_at__isnull=True),
+                name="ratingitem_unaggregated_idx",
+            ),
         ]
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(label_count__lte=models.F("required_labels")),
                 name="ratingitem_labels_le_quota",
+                violation_error_message="An item cannot have more labels than it needs.",
             ),
         ]
 

@@ -26,18 +26,24 @@ class QualityLabel(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["item", "rater"], name="label_once_per_rater"),
+            models.UniqueConstraint(
+                fields=["item", "rater"],
+                name="label_once_per_rater",
+                violation_error_message="This rater has already rated this item.",
+            ),
             # sensible == yes  <=>  specific was answered
             models.CheckConstraint(
                 condition=(Q(sensible="yes") & Q(specific__isnull=False))
                 | (~Q(sensible="yes") & Q(specific__isnull=True)),
                 name="label_cascade_specific",
+                violation_error_message="'Specific' is answered exactly when 'sensible' is yes.",
             ),
             # specific == yes  <=>  interesting was answered
             models.CheckConstraint(
                 condition=(Q(specific="yes") & Q(interesting__isnull=False))
                 | ((~Q(specific="yes") | Q(specific__isnull=True)) & Q(interesting__isnull=True)),
                 name="label_cascade_interesting",
+                violation_error_message="'Interesting' is answered exactly when 'specific' is yes.",
             ),
         ]
 

@@ -14,7 +14,13 @@ class Lease(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["item", "expires_at"]), models.Index(fields=["expires_at"])]
-        constraints = [models.UniqueConstraint(fields=["rater"], name="lease_one_per_rater")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["rater"],
+                name="lease_one_per_rater",
+                violation_error_message="This rater already holds a lease on another item.",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"lease item {self.item_id} -> rater {self.rater_id} until {self.expires_at:%H:%M:%S}"

@@ -4,6 +4,7 @@ from django.db import transaction
 
 from annotation.models import RatingItem
 from collection.models import Campaign, ChatSession, Turn
+from collection.services.chat_session import session_rating_items_made
 
 logger = logging.getLogger(__name__)
 
@@ -20,9 +21,10 @@ def rating_items_create_for_session(*, session_id: int) -> int:
         logger.info("session %s not sent for rating (%s, %s turns)", session.pk, session.status, session.turn_count)
         return 0
     if campaign.kind != Campaign.Kind.QUALITY:
-        # Only the quality (SSI) questions exist so far; safety and groundedness rating come with their
-        # issues.
-        logger.info("session %s: no rating items for %s campaigns yet", session.pk, campaign.kind)
+        # Only the quality (SSI) questions exist so far (a campaign of another kind can no longer be saved;
+        # this is for one made before that check). Safety and groundedness rating come with their issues.
+        logger.warning("session %s: no rating items for %s campaigns yet", session.pk, campaign.kind)
+        session_rating_items_made(session_id=session.pk)
         return 0
     turn_ids = Turn.objects.filter(session=session, speaker=Turn.Speaker.MODEL).values_list("pk", flat=True)
     existing = set(RatingItem.objects.filter(turn_id__in=turn_ids).values_list("turn_id", flat=True))
@@ -38,4 +40,5 @@ def rating_items_create_for_session(*, session_id: int) -> int:
         if turn_id not in existing
     ]
     RatingItem.objects.bulk_create(new, ignore_conflicts=True)  # unique turn: a concurrent run adds nothing twice
+    session_rating_items_made(session_id=session.pk)
     return len(new)

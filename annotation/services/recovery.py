@@ -1,20 +1,28 @@
-"""Catching up on jobs that were never queued (the broker was down at the moment of commit).
+"""Catching up on jobs that never ran: the broker was down at the moment of commit, a worker was killed with the
+job in hand, or the web server died between commit and queueing.
 
-Item creation and aggregation are queued with `transaction.on_commit`; if the broker refuses the message, the
-data is already committed but the job never runs. This sweep (a beat job, every few minutes) finds that state
-from the database alone and runs the same idempotent services, so nothing stays un-rated or un-aggregated.
+Item creation and aggregation are queued with `transaction.on_commit`; if the message is lost, the data is already
+committed but the job never runs. This sweep (beat, every LAMDA_RECOVERY_SECONDS, default 15 s, and once when a
+worker starts) finds that state from the database alone and runs the same idempotent services, so nothing stays
+un-rated or un-aggregated for more than about half a minute. It reads two partial indexes that hold only the rows
+waiting (ChatSession.rating_items_pending, RatingItem complete and not aggregated), so it costs one index probe
+each when there is nothing to do (tests/annotation/test_recovery.py checks the plans). Work younger than
+GRACE_SECONDS is left to its own job, which is most likely still in the queue. Design note: docs/outages.md.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
-from django.db.models import Exists, OuterRef
+from django.utils import timezone
 
 from annotation.models import RatingItem
 from annotation.services.aggregation import item_aggregate
 from annotation.services.items import rating_items_create_for_session
-from collection.models import Campaign, ChatSession
+from collection.services.chat_session import sessions_rating_items_pending
+
+GRACE_SECONDS = 10
 
 
 @dataclass(frozen=True)
@@ -23,17 +31,20 @@ class Recovered:
     items: int
 
 
-def missed_jobs_recover(*, limit: int = 500) -> Recovered:
-    """Create rating items for sent-for-rating sessions that have none, and aggregate complete items that were
+def unaggregated_items(*, completed_before: datetime, limit: int) -> list[int]:
+    """Complete items never aggregated, oldest first (the partial index ratingitem_unaggregated_idx)."""
+    qs = RatingItem.objects.filter(
+        status=RatingItem.Status.COMPLETE, aggregated_at__isnull=True, completed_at__lte=completed_before
+    ).order_by("completed_at")
+    return list(qs.values_list("pk", flat=True)[:limit])
+
+
+def missed_jobs_recover(*, limit: int = 500, now: datetime | None = None) -> Recovered:
+    """Create rating items for sessions sent for rating that have none, and aggregate complete items that were
     never aggregated. Both services are idempotent, so racing the regular jobs is harmless."""
-    has_items = RatingItem.objects.filter(session_id=OuterRef("pk"))
-    sessions = (
-        ChatSession.objects.filter(sent_for_rating=True, campaign__kind=Campaign.Kind.QUALITY)
-        .exclude(status=ChatSession.Status.ACTIVE)
-        .filter(~Exists(has_items))
-        .values_list("pk", flat=True)[:limit]
-    )
+    before = (now or timezone.now()) - timedelta(seconds=GRACE_SECONDS)
+    sessions = sessions_rating_items_pending(ended_before=before, limit=limit)
     created = sum(1 for sid in sessions if rating_items_create_for_session(session_id=sid))
-    stale = RatingItem.objects.filter(status=RatingItem.Status.COMPLETE, aggregated_at__isnull=True)
-    aggregated = sum(1 for iid in stale.values_list("pk", flat=True)[:limit] if item_aggregate(item_id=iid))
+    items = unaggregated_items(completed_before=before, limit=limit)
+    aggregated = sum(1 for iid in items if item_aggregate(item_id=iid))
     return Recovered(sessions=created, items=aggregated)

@@ -55,6 +55,11 @@ class Campaign(models.Model):
         SAFETY = "safety", "Safety"
         GROUNDEDNESS = "groundedness", "Groundedness"
 
+    # Kinds whose chats are rated and aggregated today. A campaign of another kind would collect chats that no one
+    # ever rates, so it cannot be saved (clean; the admin offers only these). Safety and groundedness join when
+    # their collections land.
+    AVAILABLE_KINDS = (Kind.QUALITY,)
+
     name = models.CharField(max_length=200)
     slug = models.SlugField(unique=True)
     kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.QUALITY)
@@ -72,16 +77,26 @@ class Campaign(models.Model):
     class Meta:
         constraints = [
             models.CheckConstraint(
-                condition=models.Q(min_turns__lte=models.F("max_turns")), name="campaign_min_le_max"
+                condition=models.Q(min_turns__lte=models.F("max_turns")),
+                name="campaign_min_le_max",
+                violation_error_message="The minimum number of turns cannot be larger than the maximum.",
             ),
             models.CheckConstraint(
                 condition=models.Q(positive_threshold__lte=models.F("raters_per_item")),
                 name="campaign_threshold_le_raters",
+                violation_error_message="The yes votes needed cannot be more than the raters per item.",
             ),
         ]
 
     def __str__(self) -> str:
         return self.name
+
+    def clean(self) -> None:
+        if self.kind not in self.AVAILABLE_KINDS:
+            label = self.Kind(self.kind).label if self.kind in self.Kind.values else self.kind
+            raise ValidationError(
+                {"kind": f"{label} campaigns are not available yet: only the quality (SSI) collection is rated today."}
+            )
 
 
 class Consent(models.Model):
@@ -92,4 +107,10 @@ class Consent(models.Model):
     accepted_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["campaign", "worker"], name="consent_once")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["campaign", "worker"],
+                name="consent_once",
+                violation_error_message="This worker has already given consent for this campaign.",
+            )
+        ]

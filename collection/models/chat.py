@@ -20,14 +20,26 @@ class ChatSession(models.Model):
     last_activity_at = models.DateTimeField(auto_now_add=True)
     ended_at = models.DateTimeField(null=True, blank=True)
     sent_for_rating = models.BooleanField(default=False)
+    rating_items_pending = models.BooleanField(
+        default=False,
+        db_default=False,
+        help_text="sent for rating and its rating items not made yet; the recovery sweep reads only these rows",
+    )
 
     class Meta:
-        indexes = [models.Index(fields=["status", "last_activity_at"])]
+        indexes = [
+            models.Index(fields=["status", "last_activity_at"]),
+            # the recovery sweep (annotation/services/recovery.py) reads only this, so it costs nothing when idle
+            models.Index(
+                fields=["ended_at"], condition=models.Q(rating_items_pending=True), name="session_pending_idx"
+            ),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["campaign", "worker"],
                 condition=models.Q(status="active"),
                 name="one_active_session_per_campaign",
+                violation_error_message="This worker already has an active chat in this campaign.",
             )
         ]
 
@@ -52,15 +64,27 @@ class Turn(models.Model):
     sampling = models.JSONField(default=dict, blank=True)
     latency_ms = models.PositiveIntegerField(null=True, blank=True)
     client_message_id = models.CharField(max_length=64, blank=True, help_text="idempotency key sent by the client")
+    reply_error = models.TextField(
+        blank=True,
+        db_default="",
+        help_text="human turns: why the model's reply to this message last failed (for admins; workers see a plain "
+        "message)",
+    )
+    reply_failed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["session", "index"]
         constraints = [
-            models.UniqueConstraint(fields=["session", "index"], name="turn_index_unique"),
+            models.UniqueConstraint(
+                fields=["session", "index"],
+                name="turn_index_unique",
+                violation_error_message="This chat already has a turn at this position.",
+            ),
             models.UniqueConstraint(
                 fields=["session", "client_message_id"],
                 condition=~models.Q(client_message_id=""),
                 name="turn_client_message_unique",
+                violation_error_message="This chat already has a message with this client message id.",
             ),
         ]
 

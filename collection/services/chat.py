@@ -32,12 +32,17 @@ log = logging.getLogger(__name__)
 CLIENT_ID_MAX = 64
 
 
+WORKER_MODEL_DOWN = "The model did not answer this time. Your message is saved: try again in a moment to get its reply."
+
+
 class ModelUnavailable(ApplicationError):
-    """The model did not reply. The worker's message is stored; POST retry to regenerate the reply."""
+    """The model did not reply. The worker's message is stored; POST retry to regenerate the reply. The message
+    is the same plain sentence whatever went wrong: what went wrong (which server, which exception) is for admins,
+    on the human turn (`reply_error`, shown in the admin) and in the log."""
 
     def __init__(self, error: backends.BackendError, *, session: ChatSession, human_turn: Turn):
         super().__init__(
-            f"The model did not reply: {error.message}. Your message is saved; try again to get the reply.",
+            WORKER_MODEL_DOWN,
             status_code=error.http_status,
             extra={
                 "code": "model_unavailable",
@@ -180,6 +185,9 @@ def _reply_generate(*, session: ChatSession, human_turn: Turn) -> tuple[Turn, Ch
         reply = backends.backend_for(session.campaign.model_endpoint).generate(dialog)
     except backends.BackendError as exc:
         log.warning("model reply failed for session %s turn %s: %s", session.pk, human_turn.index, exc.message)
+        Turn.objects.filter(pk=human_turn.pk).update(
+            reply_error=f"{exc.kind}: {exc.message}"[:2000], reply_failed_at=timezone.now()
+        )
         raise ModelUnavailable(exc, session=session, human_turn=human_turn) from exc
     return _model_turn_store(session_id=session.pk, human_turn=human_turn, reply=reply)
 

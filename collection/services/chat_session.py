@@ -60,10 +60,24 @@ def session_end(*, session: ChatSession, status: str, now: datetime | None = Non
     session.status = status
     session.ended_at = now or timezone.now()
     session.sent_for_rating = selectors.session_counted_turns(session) >= session.campaign.min_turns
-    session.save(update_fields=["status", "ended_at", "sent_for_rating"])
+    session.rating_items_pending = session.sent_for_rating  # cleared by whoever makes its rating items
+    session.save(update_fields=["status", "ended_at", "sent_for_rating", "rating_items_pending"])
     if session.sent_for_rating:
         chat_session_completed.send(sender=ChatSession, session=session)
     return session
+
+
+def session_rating_items_made(*, session_id: int) -> None:
+    """The rating items of a session sent for rating exist now (annotation calls this in the transaction that
+    made them): the recovery sweep stops looking at it."""
+    ChatSession.objects.filter(pk=session_id, rating_items_pending=True).update(rating_items_pending=False)
+
+
+def sessions_rating_items_pending(*, ended_before: datetime, limit: int) -> list[int]:
+    """Ids of sessions sent for rating before `ended_before` whose rating items were never made (a job lost to
+    a broker outage or a killed process). Read through a partial index: free when there are none."""
+    qs = ChatSession.objects.filter(rating_items_pending=True, ended_at__lte=ended_before).order_by("ended_at")
+    return list(qs.values_list("pk", flat=True)[:limit])
 
 
 @transaction.atomic

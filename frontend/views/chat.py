@@ -13,7 +13,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from collection import selectors
 from collection.models import ChatSession
-from collection.services.chat import message_send, reply_retry
+from collection.services.chat import ModelUnavailable, message_send, reply_retry
 from collection.services.chat_session import session_finish, session_start
 from collection.services.consent import consent_accept
 from config.api_errors import ApplicationError, NotFound
@@ -112,6 +112,8 @@ def chat_send(request, session_id: int):
             client_message_id=request.POST.get("client_message_id", "")[:64],
             expected_turn_count=int(expected) if expected.isdigit() else None,
         )
+    except ModelUnavailable:
+        pass  # the message is stored; the chat page's retry box says the reply is missing (once, in plain words)
     except ApplicationError as exc:
         if exc.status_code == 400:  # the message itself is wrong: show it again so the worker can fix it
             return render(
@@ -130,6 +132,8 @@ def chat_retry(request, session_id: int):
     session = _session(request, session_id)
     try:
         reply_retry(session_id=session.pk, worker=request.user)
+    except ModelUnavailable:
+        messages.error(request, "The model still did not answer. Your message is saved: try again in a moment.")
     except ApplicationError as exc:
         messages.error(request, exc.message)
     return _after_write(request, session_id)
@@ -157,5 +161,7 @@ def chat_finished(request, session_id: int):
         "campaign": session.campaign,
         "turns": list(selectors.session_turns(session)),
         "state_message": selectors.session_state_message(session),
+        # "will now be rated" only where rating exists (a campaign of a kind saved before kinds were checked: not)
+        "rated": session.sent_for_rating and session.campaign.kind in session.campaign.AVAILABLE_KINDS,
     }
     return render(request, "frontend/chat/finished.html", context)

@@ -20,7 +20,8 @@ def completed_session(*, campaign=None, worker=None, turns: int = 14, **campaign
     session = ChatSessionFactory(campaign=campaign, turns=turns, **kwargs)
     session.status, session.ended_at = ChatSession.Status.FINISHED, timezone.now()
     session.sent_for_rating = turns >= campaign.min_turns  # what collection's session_finish decides
-    session.save(update_fields=["status", "ended_at", "sent_for_rating"])
+    session.rating_items_pending = session.sent_for_rating
+    session.save(update_fields=["status", "ended_at", "sent_for_rating", "rating_items_pending"])
     return session
 
 

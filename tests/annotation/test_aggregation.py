@@ -105,7 +105,7 @@ def test_item_aggregate_skips_items_still_collecting(items):
 
 @pytest.mark.django_db
 def test_rule_for_non_quality_campaigns_is_refused_clearly():
-    with pytest.raises(ApplicationError, match="No aggregation rule for safety"):
+    with pytest.raises(ApplicationError, match="not available for safety campaigns yet"):
         rule_for_campaign(CampaignFactory(kind="safety"))
 
 

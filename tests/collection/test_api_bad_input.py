@@ -74,8 +74,9 @@ def test_chat_with_a_misconfigured_endpoint_answers_503_and_keeps_the_message(wo
     endpoint.save()
     url = reverse("collection_api:chat-session-message", args=[session.pk])
     r = worker_client.post(url, {"text": "hello"}, format="json")
-    assert r.status_code == 503 and "misconfigured" in r.json()["detail"]
+    assert r.status_code == 503 and "misconfigured" not in r.json()["detail"]  # the worker gets a plain sentence
     assert list(Turn.objects.values_list("text", flat=True)) == ["hello"]
+    assert "misconfigured" in Turn.objects.get().reply_error  # the admin gets the detail
 
 
 def test_mistyped_api_path_is_a_json_404_even_with_a_newline_or_a_session_post(worker):

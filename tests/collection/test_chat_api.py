@@ -9,6 +9,7 @@ from rest_framework.test import APIClient
 
 from collection.backends import BackendError
 from collection.models import ChatSession, Consent, Turn
+from collection.services.chat import WORKER_MODEL_DOWN
 from tests.collection.factories import CampaignFactory, ChatSessionFactory
 from tests.factories import UserFactory
 
@@ -69,8 +70,11 @@ def test_model_down_gives_503_with_retry_and_keeps_the_message(worker_client, se
     r = send(worker_client, session, "are you there?")
     assert r.status_code == 503
     body = r.json()
-    assert "could not be reached" in body["detail"] and "Your message is saved" in body["detail"]
+    assert "Your message is saved" in body["detail"]
+    assert "127.0.0.1" not in body["detail"] and "could not be reached" not in body["detail"]  # no internals
     assert body["retry_url"] == url("chat-session-retry", session.pk)
+    turn = Turn.objects.get(session=session, index=0)  # the detail is kept for admins on the human turn
+    assert "could not be reached" in turn.reply_error and turn.reply_failed_at is not None
     assert body["pending_turn_index"] == 0
     state = worker_client.get(url("chat-session", session.pk)).json()
     assert state["reply_pending"] is True and state["can_send"] is False
@@ -216,7 +220,8 @@ def test_slow_then_down_real_endpoint_through_the_api(worker_client, worker):
         session = ChatSessionFactory(campaign=CampaignFactory(model_endpoint=endpoint), worker=worker)
         srv.default, srv.slow_seconds = "slow", 1.0
         r = send(worker_client, session, "slow?")
-        assert r.status_code == 503 and "did not answer within 0.3 s" in r.json()["detail"]
+        assert r.status_code == 503 and r.json()["detail"] == WORKER_MODEL_DOWN
+        assert "did not answer within 0.3 s" in session.turns.get(index=0).reply_error
         srv.default = "ok"
         r = worker_client.post(r.json()["retry_url"])
         assert r.status_code == 201 and r.json()["model_turn"]["text"] == "echo: slow?"
@@ -224,5 +229,6 @@ def test_slow_then_down_real_endpoint_through_the_api(worker_client, worker):
     endpoint.base_url = refused_base_url()
     endpoint.save()
     r = send(worker_client, session, "down?")
-    assert r.status_code == 503 and "could not be reached" in r.json()["detail"]
+    assert r.status_code == 503 and r.json()["detail"] == WORKER_MODEL_DOWN
     assert [t.text for t in session.turns.order_by("index")] == ["slow?", "echo: slow?", "down?"]
+    assert "could not be reached" in session.turns.get(index=2).reply_error

@@ -63,7 +63,8 @@ def test_backend_failure_keeps_the_message_and_retry_fills_the_reply(session, wo
     with pytest.raises(ModelUnavailable) as info:
         send(session, worker, "are you there?")
     assert info.value.status_code == 503
-    assert "Your message is saved" in info.value.message and "did not answer within 2 s" in info.value.message
+    assert "Your message is saved" in info.value.message and "http://x" not in info.value.message
+    assert "timeout: the model server at http://x did not answer within 2 s" == session.turns.get().reply_error
     assert info.value.extra["pending_turn_index"] == 0
     session.refresh_from_db()
     assert session.turn_count == 1

@@ -1,4 +1,6 @@
-from django.core.management.base import BaseCommand
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
 
 from frontend.demo import DEMO_ADMIN, DEMO_ADMIN_PASSWORD, DEMO_WORKER_PASSWORD, DEMO_WORKERS, demo_seed
 
@@ -11,7 +13,15 @@ class Command(BaseCommand):
         parser.add_argument("--url", default="http://127.0.0.1:8000/", help="where the demo is served (printed)")
 
     def handle(self, *args, checkpoint: str, url: str, **options):
-        seed = demo_seed(checkpoint_path=checkpoint)
+        folder = Path(checkpoint)
+        missing = [name for name in ("config.json", "model.safetensors") if not (folder / name).is_file()]
+        if missing:
+            raise CommandError(
+                f"{checkpoint} is not an exported checkpoint (no {' or '.join(missing)} there): pass the export folder "
+                "of a trainer run, e.g. `python -m training.train --preset tiny --out var/checkpoints/tiny` writes "
+                "var/checkpoints/tiny/export"
+            )
+        seed = demo_seed(checkpoint_path=str(folder.resolve()))
         out = self.stdout.write
         out(self.style.SUCCESS(f"Demo campaign '{seed.campaign.name}' ready, chatting with {checkpoint}"))
         out(f"  Web UI:          {url}")
