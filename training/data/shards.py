@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import bisect
 import json
+import mmap
 import os
 import shutil
 import socket
@@ -201,6 +202,14 @@ def ensure_tokenized(
     return index, f"tokenised {total} examples into {folder} in {took:.1f} s (reused while the data is unchanged)"
 
 
+def _random_access(array: np.ndarray) -> None:
+    """Tell the kernel that rows are read at random: no read-ahead and no fault-around, so a rank maps only the
+    pages of the examples it packs (else every touched page brings ~64 KiB of neighbours into its RSS)."""
+    mapping = getattr(array, "_mmap", None)
+    if mapping is not None and hasattr(mapping, "madvise") and hasattr(mmap, "MADV_RANDOM"):
+        mapping.madvise(mmap.MADV_RANDOM)
+
+
 class TokenizedPart:
     """One part's arrays, memory-mapped read-only (nothing is read until a row is packed)."""
 
@@ -213,6 +222,7 @@ class TokenizedPart:
             dtype = dtype or meta["id_dtype"]
             path = folder / f"{meta['stem']}.{name}"
             arrays[name] = np.memmap(path, dtype=dtype, mode="r") if counts[name] else np.zeros(0, dtype=dtype)
+            _random_access(arrays[name])
         self.ids, self.mask, self.offsets, self.loss = (arrays[k] for k in _ARRAYS)
 
 
