@@ -99,16 +99,16 @@ class AttachDistanceBiasGrad(torch.autograd.Function):
 
     @staticmethod
     def forward(ctx, out, bias_dist, q, k, v, lse, scale, doc_ids=None):  # type: ignore[override]
-        ctx.save_for_backward(q, k, v, out.detach(), lse, bias_dist.detach())
-        ctx.scale, ctx.doc_ids = scale, doc_ids
+        ctx.save_for_backward(q, k, v, out.detach(), lse, bias_dist.detach(), doc_ids)  # doc_ids may be None
+        ctx.scale = scale
         return out.view_as(out)
 
     @staticmethod
     def backward(ctx, d_out):  # type: ignore[override]
-        q, k, v, out, lse, bias_dist = ctx.saved_tensors
+        q, k, v, out, lse, bias_dist, doc_ids = ctx.saved_tensors
         grad_bias = None
         if ctx.needs_input_grad[1]:
-            grad_bias = distance_bias_grad(
-                q, k, v, out, lse, d_out, bias_dist, scale=ctx.scale, doc_ids=ctx.doc_ids
-            ).to(bias_dist.dtype)
+            grad_bias = distance_bias_grad(q, k, v, out, lse, d_out, bias_dist, scale=ctx.scale, doc_ids=doc_ids).to(
+                bias_dist.dtype
+            )
         return d_out, grad_bias, None, None, None, None, None, None
