@@ -75,6 +75,16 @@ def test_a_source_file_changed_after_export_is_not_served_from_the_old_shards(tm
         _load(snap, tmp_path)
 
 
+def test_a_source_file_edited_in_place_with_the_same_size_is_caught_too(tmp_path):
+    snap = shutil.copytree(VALID, tmp_path / "snap")
+    _load(snap, tmp_path)
+    shard = snap / "data" / "generative-00000.jsonl"
+    text = shard.read_text()
+    shard.write_text(text.replace("not much.", "NOT much.", 1))  # same size, new mtime
+    with pytest.raises(DatasetError, match="checksum mismatch"):
+        _load(snap, tmp_path)
+
+
 def test_errors_still_name_the_file_and_line(tmp_path):
     with pytest.raises(DatasetError, match=r"generative-00000.jsonl:1: generative example #0 is \d+ tokens"):
         _load(VALID, tmp_path, max_tokens=9)

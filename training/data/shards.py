@@ -49,9 +49,10 @@ class Source:
     kind: str
     split: str
     origin: str  # what the part was made from (a snapshot file path, or a description)
-    size: int | None  # the source file's size when indexed: a cheap reuse check (None: nothing to stat)
+    size: int | None  # the source file's size and mtime when indexed: cheap reuse checks (None: nothing to stat)
     examples: Callable[[], Iterable[tuple[Example, str]]]
     path: Path | None = None
+    mtime_ns: int | None = None
 
 
 def _id_dtype(tok: TokenizerLike) -> str:
@@ -93,6 +94,7 @@ def write_part(
         "split": source.split,
         "origin": source.origin,
         "source_size": source.size,
+        "source_mtime_ns": source.mtime_ns,
         "n": n,
         "tokens": tokens,
         "max_len": max_len,
@@ -124,13 +126,10 @@ def _valid_index(folder: Path, key: dict[str, Any], sources: list[Source]) -> di
     if index.get("key") != key or len(parts) != len(sources):
         return None
     for part, src in zip(parts, sources, strict=True):
-        if (part["stem"], part["kind"], part["split"], part["source_size"]) != (
-            src.stem,
-            src.kind,
-            src.split,
-            src.size,
-        ):
+        if (part["stem"], part["kind"], part["split"]) != (src.stem, src.kind, src.split):
             return None
+        if (part["source_size"], part.get("source_mtime_ns")) != (src.size, src.mtime_ns):
+            return None  # the source file was rewritten (size or mtime): tokenise again
         for name, size in part["files"].items():
             path = folder / name
             if not path.is_file() or path.stat().st_size != size:

@@ -74,8 +74,9 @@ def _file_source(snapshot: Path, i: int, entry: Any) -> Source:
     def examples() -> Iterator[tuple[Example, str]]:
         return iter_file(snapshot, entry)  # checks the file's sha256 and example count while streaming
 
-    size = path.stat().st_size if path.is_file() else None
-    return Source(f"{i:05d}", entry.kind, entry.split, entry.path, size, examples, path)
+    stat = path.stat() if path.is_file() else None
+    size, mtime = (stat.st_size, stat.st_mtime_ns) if stat else (None, None)
+    return Source(f"{i:05d}", entry.kind, entry.split, entry.path, size, examples, path, mtime)
 
 
 def snapshot_parts(
@@ -134,7 +135,8 @@ def demo_parts(
         for ex in dialog_examples(dialogs, max_context_turns=max_context_turns):
             yield ex, f"{PACKAGE}:{ex.id}"
 
-    source = Source("00000", "generative", "train", PACKAGE, corpus.stat().st_size, examples, corpus)
+    stat = corpus.stat()
+    source = Source("00000", "generative", "train", PACKAGE, stat.st_size, examples, corpus, stat.st_mtime_ns)
     folder = _key_dir(root, "chitchat-demo", key)
     index, note = ensure_tokenized(folder, [source], tok, key=key, max_tokens=max_tokens, truncate_long=True)
     return open_parts(folder, index), [note]
