@@ -7,7 +7,8 @@ worker starts) finds that state from the database alone and runs the same idempo
 un-rated or un-aggregated for more than about half a minute. It reads two partial indexes that hold only the rows
 waiting (ChatSession.rating_items_pending, RatingItem complete and not aggregated), so it costs one index probe
 each when there is nothing to do (tests/annotation/test_recovery.py checks the plans). Work younger than
-GRACE_SECONDS is left to its own job, which is most likely still in the queue. Design note: docs/outages.md.
+LAMDA_RECOVERY_GRACE_SECONDS (10 s) is left to its own job, which is most likely still in the queue. Design note:
+docs/outages.md.
 """
 
 from __future__ import annotations
@@ -15,14 +16,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.utils import timezone
 
 from annotation.models import RatingItem
 from annotation.services.aggregation import item_aggregate
 from annotation.services.items import rating_items_create_for_session
 from collection.services.chat_session import sessions_rating_items_pending
-
-GRACE_SECONDS = 10
 
 
 @dataclass(frozen=True)
@@ -42,7 +42,7 @@ def unaggregated_items(*, completed_before: datetime, limit: int) -> list[int]:
 def missed_jobs_recover(*, limit: int = 500, now: datetime | None = None) -> Recovered:
     """Create rating items for sessions sent for rating that have none, and aggregate complete items that were
     never aggregated. Both services are idempotent, so racing the regular jobs is harmless."""
-    before = (now or timezone.now()) - timedelta(seconds=GRACE_SECONDS)
+    before = (now or timezone.now()) - timedelta(seconds=settings.LAMDA_RECOVERY_GRACE_SECONDS)
     sessions = sessions_rating_items_pending(ended_before=before, limit=limit)
     created = sum(1 for sid in sessions if rating_items_create_for_session(session_id=sid))
     items = unaggregated_items(completed_before=before, limit=limit)

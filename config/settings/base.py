@@ -154,6 +154,7 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": timedelta(seconds=int(os.environ.get("LAMDA_RECOVERY_SECONDS", "15"))),
     },
 }
+LAMDA_RECOVERY_GRACE_SECONDS = int(os.environ.get("LAMDA_RECOVERY_GRACE_SECONDS", "10"))  # younger: own job's
 
 # Product settings (defaults the paper leaves open; see docs/)
 LAMDA_MAX_MESSAGE_CHARS = int(os.environ.get("LAMDA_MAX_MESSAGE_CHARS", "2000"))

@@ -11,7 +11,6 @@ from kombu.exceptions import OperationalError as BrokerDown
 
 from annotation.jobs import recover_missed_jobs
 from annotation.models import Aggregate, RatingItem
-from annotation.services import recovery
 from annotation.services.assignment import assignment_claim
 from annotation.services.labels import label_submit
 from annotation.services.recovery import Recovered, missed_jobs_recover
@@ -24,9 +23,9 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture(autouse=True)
-def no_grace(monkeypatch):
+def no_grace(settings):
     """These tests look at what the sweep recovers, not at how long it waits for a job that may still run."""
-    monkeypatch.setattr("annotation.services.recovery.GRACE_SECONDS", 0)
+    settings.LAMDA_RECOVERY_GRACE_SECONDS = 0
 
 
 def _broker_down(*args, **kwargs):
@@ -73,9 +72,9 @@ def test_sweep_leaves_short_and_active_sessions_alone():
     assert recover_missed_jobs() == {"sessions": 0, "items": 0}
 
 
-def test_the_sweep_leaves_fresh_work_to_its_own_job(monkeypatch, django_capture_on_commit_callbacks):
+def test_the_sweep_leaves_fresh_work_to_its_own_job(monkeypatch, settings, django_capture_on_commit_callbacks):
     monkeypatch.setattr("annotation.jobs.create_rating_items.delay", _broker_down)
-    monkeypatch.setattr("annotation.services.recovery.GRACE_SECONDS", 10)
+    settings.LAMDA_RECOVERY_GRACE_SECONDS = 10
     session = completed_session(turns=14)
     with django_capture_on_commit_callbacks(execute=True):
         chat_session_completed.send(sender=ChatSession, session=session)
@@ -87,9 +86,11 @@ def test_the_sweep_leaves_fresh_work_to_its_own_job(monkeypatch, django_capture_
     assert missed_jobs_recover(now=later) == Recovered(sessions=0, items=0)
 
 
-def test_beat_runs_the_sweep_often_enough_to_recover_within_a_minute(settings):
-    schedule = settings.CELERY_BEAT_SCHEDULE["recover-missed-rating-jobs"]["schedule"]
-    assert schedule.total_seconds() + recovery.GRACE_SECONDS <= 30  # plus the job itself: well under a minute
+def test_beat_runs_the_sweep_often_enough_to_recover_within_a_minute():
+    from config.settings import base  # the defaults, not this test run's overrides
+
+    schedule = base.CELERY_BEAT_SCHEDULE["recover-missed-rating-jobs"]["schedule"]
+    assert schedule.total_seconds() + base.LAMDA_RECOVERY_GRACE_SECONDS <= 30  # plus the job: well under a minute
 
 
 def test_a_starting_worker_queues_one_sweep(monkeypatch):

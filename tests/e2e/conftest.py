@@ -25,9 +25,9 @@ def _database_url() -> str:
     return f"postgresql://{s['USER']}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{s['NAME']}"
 
 
-@pytest.fixture
-def celery_worker_process(transactional_db, tmp_path):
-    """Start `celery -A config worker` as a separate process; jobs from this test process go to it via Redis."""
+def _start_worker(tmp_path, *, beat: bool = False, extra_env: dict | None = None):
+    """Start `celery -A config worker` (with `-B`: beat in the same process) as a separate process; jobs from this
+    test process go to it via Redis. A generator: yields the process, stops it on the way out."""
     broker = _broker_url()
     try:
         redis.Redis.from_url(broker).flushdb()
@@ -40,24 +40,14 @@ def celery_worker_process(transactional_db, tmp_path):
         "CELERY_TASK_ALWAYS_EAGER": "0",
         "LAMDA_ENV": "test",
         "OMP_NUM_THREADS": "1",
+        **(extra_env or {}),
     }
+    args = ["--pool", "solo", "--loglevel", "INFO", "--without-gossip", "--without-mingle", "--without-heartbeat"]
+    if beat:
+        args += ["-B", "--schedule", str(tmp_path / "celerybeat-schedule")]
     log = open(tmp_path / "worker.log", "w+")
     proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "config",
-            "worker",
-            "--pool",
-            "solo",
-            "--loglevel",
-            "INFO",
-            "--without-gossip",
-            "--without-mingle",
-            "--without-heartbeat",
-        ],
+        [sys.executable, "-m", "celery", "-A", "config", "worker", *args],
         cwd=ROOT,
         env=env,
         stdout=log,
@@ -78,6 +68,20 @@ def celery_worker_process(transactional_db, tmp_path):
         log.seek(0)
         print("---- celery worker log ----\n" + log.read()[-4000:])
         log.close()
+
+
+@pytest.fixture
+def celery_worker_process(transactional_db, tmp_path):
+    """A real Celery worker process against the test database."""
+    yield from _start_worker(tmp_path)
+
+
+@pytest.fixture
+def celery_worker_with_beat(transactional_db, tmp_path):
+    """A worker with beat (`-B`) whose recovery sweep runs every 2 s and takes over work at once."""
+    yield from _start_worker(
+        tmp_path, beat=True, extra_env={"LAMDA_RECOVERY_SECONDS": "2", "LAMDA_RECOVERY_GRACE_SECONDS": "0"}
+    )
 
 
 def _wait_for_ready(log, proc, timeout: float = 60) -> None:
