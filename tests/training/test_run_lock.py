@@ -49,11 +49,13 @@ def test_a_second_trainer_on_the_same_out_stops_with_one_line(tmp_path, assets):
     try:
         record = {"pid": sleeper.pid, "host": socket.gethostname(), "started": "now"}
         (out / LOCK).write_text(json.dumps(record))
+        saving = out / "checkpoints" / "step_0000005.tmp"  # the holder is in the middle of a save
+        saving.mkdir(parents=True)
         proc = run_train(base_args(assets, out, "--steps", "2"))
         assert proc.returncode == 2
         lines = proc.stderr.strip().splitlines()
         assert len(lines) == 1 and f"process {sleeper.pid} on host" in lines[0], proc.stderr
-        assert not (out / "checkpoints").exists()
+        assert saving.is_dir() and not list((out / "checkpoints").glob("step_*[0-9]"))  # its save is untouched
         assert json.loads((out / LOCK).read_text())["pid"] == sleeper.pid  # the holder's lock is untouched
     finally:
         sleeper.kill()

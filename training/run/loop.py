@@ -321,7 +321,8 @@ def train(cfg: TrainConfig, *, progress: bool = True) -> Path:
             extra={"train_config": cfg.to_dict()},
         )
     except TrainInputError:
-        ckpt.cleanup_partial(cfg.out_dir / "checkpoints", sync=False)
+        if lock.held:  # never touch the .tmp save of the trainer that holds the lock
+            ckpt.cleanup_partial(cfg.out_dir / "checkpoints", sync=False)
         raise
     finally:
         lock.release()
