@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import importlib.metadata
 import json
+import os
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -55,7 +56,7 @@ def _writable_root(preferred: Path, fallback: Path, name: str) -> tuple[Path, st
     if collective.rank_and_world()[0] == 0:
         try:
             (preferred / f"{name}.tokenized").mkdir(parents=True, exist_ok=True)
-            probe = preferred / f"{name}.tokenized" / ".write-probe"
+            probe = preferred / f"{name}.tokenized" / f".write-probe-{os.getpid()}"
             probe.write_text("")
             probe.unlink()
             choice = (str(preferred), None)
