@@ -59,7 +59,7 @@ def build_parser(prog: str | None = None) -> argparse.ArgumentParser:
     p.add_argument("--log-every", type=int)
     p.add_argument("--on-bad-step", choices=["stop", "skip"], help="non-finite loss/grad or spike: stop (default)")
     p.add_argument("--loss-spike", type=float, metavar="FACTOR", help="bad step: loss > FACTOR x recent median")
-    p.add_argument("--max-skips", type=int, help="with --on-bad-step skip: stop after N bad steps in a row")
+    p.add_argument("--max-skips", type=int, help="with --on-bad-step skip: skip at most N bad steps in a row")
     p.add_argument("--seed", type=int)
     p.add_argument("--device", help="auto (default), cpu or cuda")
     p.add_argument("--attention-backend", choices=["auto", "reference", "flex"])
