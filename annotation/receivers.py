@@ -18,5 +18,10 @@ def _enqueue_items(session_id: int) -> None:
 
     try:
         create_rating_items.delay(session_id)
-    except Exception:  # the session is finished and saved; the recovery sweep creates its items later
-        logger.exception("could not queue rating items for session %s; the recovery sweep will create them", session_id)
+    except Exception as exc:  # the session is finished and saved; the recovery sweep creates its items later
+        logger.warning(
+            "could not queue rating items for session %s (%s: %s); the recovery sweep will create them",
+            session_id,
+            type(exc).__name__,
+            exc,
+        )

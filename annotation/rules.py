@@ -117,5 +117,8 @@ class NoRule(Conflict):
 def rule_for_campaign(campaign) -> AggregationRule:
     """The rule that decides this campaign's verdicts (and whose version the campaign stats read)."""
     if campaign.kind == "quality":
-        return QualityMajorityRule(threshold=campaign.positive_threshold, raters=campaign.raters_per_item)
+        try:
+            return QualityMajorityRule(threshold=campaign.positive_threshold, raters=campaign.raters_per_item)
+        except ValueError as exc:  # settings saved before the limits were checked: say so instead of a 500
+            raise NoRule(f"This campaign's rating settings cannot be used: {exc}.") from None
     raise NoRule(f"Results are not available for {campaign.kind} campaigns yet: only quality (SSI) chats are rated.")

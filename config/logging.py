@@ -12,3 +12,14 @@ class OneLineFilter(logging.Filter):
         record.exc_info = None
         record.exc_text = None
         return True
+
+
+class ClientErrorOneLineFilter(logging.Filter):
+    """For `django.request`: a 4xx answer (a PermissionDenied on a read-only admin page, a 404) is logged as one
+    line; a 5xx keeps its traceback, which is what an operator needs to fix it."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if getattr(record, "status_code", 500) < 500:
+            record.exc_info = None
+            record.exc_text = None
+        return True

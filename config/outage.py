@@ -1,7 +1,7 @@
 """A database that is down (or restarting, or refusing connections) is answered 503, never a 500 traceback.
 
     view raises OperationalError / InterfaceError  -> DatabaseOutageMiddleware.process_exception
-    a middleware raises it (e.g. saving the session) -> handler500 = server_error (it sees the exception)
+    a middleware raises it (e.g. saving the session) -> handler500 (config/error_pages.py, sees the exception)
     API paths: JSON {"detail", "code": "unavailable"}; pages: a plain page that touches no database;
     both with Retry-After. Each outage request is logged as one warning line, not a traceback.
 
@@ -12,7 +12,6 @@ connection that died with the old server is replaced before a request uses it (d
 from __future__ import annotations
 
 import logging
-import sys
 
 from django.conf import settings
 from django.db import InterfaceError, OperationalError
@@ -23,7 +22,6 @@ logger = logging.getLogger("lamda.outage")
 
 DATABASE_ERRORS = (OperationalError, InterfaceError)
 API_MESSAGE = "The service is briefly unavailable. Please try again in a few seconds."
-SERVER_ERROR_MESSAGE = "Something went wrong on our side. It has been logged; please try again later."
 
 
 def is_api(request: HttpRequest) -> bool:
@@ -45,7 +43,7 @@ def unavailable_response(
     return response
 
 
-def _log_outage(request: HttpRequest, exc: BaseException) -> None:
+def log_outage(request: HttpRequest, exc: BaseException) -> None:
     first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
     logger.warning("database unavailable for %s %s: %s", request.method, request.path, first_line)
 
@@ -59,18 +57,6 @@ class DatabaseOutageMiddleware:
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
         if isinstance(exception, DATABASE_ERRORS):
-            _log_outage(request, exception)
+            log_outage(request, exception)
             return unavailable_response(request)
         return None
-
-
-def server_error(request: HttpRequest) -> HttpResponse:
-    """handler500: Django calls it inside its `except` block, so the exception is in sys.exc_info(). A database
-    outage becomes the 503 above; anything else a plain 500 (JSON under /api/) with no internals in it."""
-    exc = sys.exc_info()[1]
-    if isinstance(exc, DATABASE_ERRORS):
-        _log_outage(request, exc)
-        return unavailable_response(request)
-    if is_api(request):
-        return JsonResponse({"detail": SERVER_ERROR_MESSAGE, "code": "server_error"}, status=500)
-    return HttpResponse(loader.render_to_string("errors/server_error.html", {}), status=500)

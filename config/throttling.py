@@ -30,6 +30,7 @@ from rest_framework.settings import api_settings
 from rest_framework.throttling import BaseThrottle
 
 logger = logging.getLogger(__name__)
+TOO_MANY_TOKENS = "Too many wrong API tokens from your address."  # DRF adds "Expected available in N seconds."
 
 
 def client_ip(request) -> str | None:
@@ -148,7 +149,7 @@ class ThrottledTokenAuthentication(TokenAuthentication):
         except exceptions.AuthenticationFailed:
             result = _redis_round_trip(lambda pipe: _incr(pipe, failed, ip, now))
             if result and result[0] > failed.limit:
-                raise _throttled(failed, now, _too_many(failed.wait(now))) from None
+                raise _throttled(failed, now, TOO_MANY_TOKENS) from None
             raise
         per_user = FixedWindow("user")
 
@@ -159,7 +160,7 @@ class ThrottledTokenAuthentication(TokenAuthentication):
         result = _redis_round_trip(build)
         if result:
             if int(result[0] or 0) >= failed.limit:
-                raise _throttled(failed, now, _too_many(failed.wait(now)))
+                raise _throttled(failed, now, TOO_MANY_TOKENS)
             request.lamda_user_hits = result[1]
         return user, key
 
@@ -187,7 +188,3 @@ def token_user(key: str):
         cursor.execute(query, [key])
         row = cursor.fetchone()
     return None if row is None else user_model.from_db(connection.alias, [f.attname for f in fields], row)
-
-
-def _too_many(wait: int) -> str:
-    return f"Too many wrong API tokens from your address; try again in {wait} seconds."

@@ -16,4 +16,7 @@ urlpatterns = [
 ]
 
 
-handler500 = "config.outage.server_error"  # a database outage -> 503; anything else a plain 500 (config/outage.py)
+# JSON under /api/, plain pages elsewhere; a database outage -> 503 (config/error_pages.py, config/outage.py)
+handler400 = "config.error_pages.bad_request"
+handler403 = "config.error_pages.permission_denied"
+handler500 = "config.error_pages.server_error"

@@ -111,5 +111,10 @@ def _enqueue_aggregation(item_id: int) -> None:
 
     try:
         aggregate_item.delay(item_id)
-    except Exception:  # the label is committed; never turn a saved label into a 500 because the broker is down
-        logger.exception("could not queue aggregation of item %s; the recovery sweep will aggregate it", item_id)
+    except Exception as exc:  # the label is committed; never turn a saved label into a 500 because the broker is down
+        logger.warning(
+            "could not queue aggregation of item %s (%s: %s); the recovery sweep will aggregate it",
+            item_id,
+            type(exc).__name__,
+            exc,
+        )

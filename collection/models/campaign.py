@@ -1,8 +1,10 @@
 import json
 import math
+import os
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
 
@@ -21,7 +23,7 @@ class ModelEndpoint(models.Model):
     checkpoint_path = models.CharField(max_length=500, blank=True, help_text="local: exported checkpoint folder")
     sampling = models.JSONField(default=dict, blank=True, help_text='e.g. {"temperature": 1.0, "top_k": 40}')
     timeout_seconds = models.FloatField(default=30.0)
-    max_retries = models.PositiveSmallIntegerField(default=2)
+    max_retries = models.PositiveSmallIntegerField(default=2, validators=[MaxValueValidator(10)])
     created_at = models.DateTimeField(auto_now_add=True)
 
     def __str__(self) -> str:
@@ -32,6 +34,14 @@ class ModelEndpoint(models.Model):
         problem = endpoint_config_problem(sampling=self.sampling, timeout_seconds=self.timeout_seconds)
         if problem:
             raise ValidationError({problem[0]: problem[1]})
+        if self.backend == self.Backend.OPENAI and not self.base_url:
+            raise ValidationError(
+                {"base_url": "An OpenAI-compatible endpoint needs its base URL, e.g. http://host:8001/v1."}
+            )
+        if self.backend == self.Backend.LOCAL and not os.path.isabs(self.checkpoint_path or ""):
+            raise ValidationError(
+                {"checkpoint_path": "A local endpoint needs the absolute path of a trainer export folder."}
+            )
 
 
 def endpoint_config_problem(*, sampling: object, timeout_seconds: object) -> tuple[str, str] | None:
@@ -66,11 +76,15 @@ class Campaign(models.Model):
     instructions = models.TextField(help_text="shown to crowdworkers before they start")
     consent_text = models.TextField(blank=True)
     model_endpoint = models.ForeignKey(ModelEndpoint, on_delete=models.PROTECT, related_name="campaigns")
-    min_turns = models.PositiveSmallIntegerField(default=14)
+    min_turns = models.PositiveSmallIntegerField(
+        default=14, validators=[MinValueValidator(2)], help_text="at least one exchange: 2 turns"
+    )
     max_turns = models.PositiveSmallIntegerField(default=30)
-    raters_per_item = models.PositiveSmallIntegerField(default=5)
-    positive_threshold = models.PositiveSmallIntegerField(default=3, help_text="yes votes needed out of raters")
-    idle_timeout_minutes = models.PositiveIntegerField(default=30)
+    raters_per_item = models.PositiveSmallIntegerField(default=5, validators=[MinValueValidator(1)])
+    positive_threshold = models.PositiveSmallIntegerField(
+        default=3, validators=[MinValueValidator(1)], help_text="yes votes needed out of raters"
+    )
+    idle_timeout_minutes = models.PositiveIntegerField(default=30, validators=[MinValueValidator(1)])
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -85,6 +99,17 @@ class Campaign(models.Model):
                 condition=models.Q(positive_threshold__lte=models.F("raters_per_item")),
                 name="campaign_threshold_le_raters",
                 violation_error_message="The yes votes needed cannot be more than the raters per item.",
+            ),
+            # a campaign that no rater could complete, or whose chats could end empty, is refused by the database too
+            models.CheckConstraint(
+                condition=models.Q(raters_per_item__gte=1, positive_threshold__gte=1),
+                name="campaign_rating_at_least_one",
+                violation_error_message="Raters per item and yes votes needed must be at least 1.",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(min_turns__gte=2, idle_timeout_minutes__gte=1),
+                name="campaign_chat_not_empty",
+                violation_error_message="A chat needs at least 2 turns (one exchange) and an idle timeout of a minute.",
             ),
         ]
 

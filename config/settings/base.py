@@ -10,8 +10,9 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 
-from config.settings.env import env_bool, env_list, redis_beside_broker
+from config.settings.env import env_bool, env_list, env_number, env_rate, redis_beside_broker
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 ENV = os.environ.get("LAMDA_ENV", "prod")
@@ -78,7 +79,7 @@ DATABASES = {
     )
 }
 if not DATABASES["default"]["ENGINE"].endswith("postgresql"):
-    raise RuntimeError("DATABASE_URL must be a PostgreSQL URL (the platform relies on SKIP LOCKED and JSONB)")
+    raise ImproperlyConfigured("DATABASE_URL must be a PostgreSQL URL (the platform relies on SKIP LOCKED and JSONB)")
 if os.environ.get("LAMDA_TEST_DB_NAME"):  # lets parallel test runs on one cluster use separate databases
     DATABASES["default"]["TEST"] = {"NAME": os.environ["LAMDA_TEST_DB_NAME"]}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -88,11 +89,11 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 # django-axes first: it refuses a locked-out (username, IP) before the password is even checked (docs/security.md)
 AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
-AXES_FAILURE_LIMIT = int(os.environ.get("LAMDA_LOGIN_FAILURE_LIMIT", "5"))
-AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("LAMDA_LOGIN_COOLOFF_MINUTES", "15")))
+AXES_FAILURE_LIMIT = env_number("LAMDA_LOGIN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = timedelta(minutes=env_number("LAMDA_LOGIN_COOLOFF_MINUTES", 15))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]  # one guessed account from one address, not a whole lab
 AXES_RESET_ON_SUCCESS = True
-AXES_LOCKOUT_TEMPLATE = "frontend/locked_out.html"
+AXES_LOCKOUT_CALLABLE = "config.lockout.lockout_response"  # 429 page with Retry-After
 AXES_VERBOSE = False
 AXES_CLIENT_IP_CALLABLE = "config.throttling.client_ip"  # the same address as the API limits
 LOGIN_URL = "login"
@@ -119,11 +120,11 @@ REST_FRAMEWORK = {
     # rate limits (docs/security.md): per user, per address for anonymous requests, and per address for failed
     # token logins (a guessed token is throttled, not answered 401 forever)
     "DEFAULT_THROTTLE_CLASSES": ["config.throttling.UserRateThrottle", "config.throttling.AnonRateThrottle"],
-    "NUM_PROXIES": int(os.environ.get("LAMDA_NUM_PROXIES", "0")),  # trusted proxies in front (X-Forwarded-For)
+    "NUM_PROXIES": env_number("LAMDA_NUM_PROXIES", 0),  # trusted proxies in front (X-Forwarded-For)
     "DEFAULT_THROTTLE_RATES": {
-        "user": os.environ.get("LAMDA_API_RATE_USER", "1200/min"),
-        "anon": os.environ.get("LAMDA_API_RATE_ANON", "120/min"),
-        "failed_auth": os.environ.get("LAMDA_API_RATE_FAILED_AUTH", "20/min"),
+        "user": env_rate("LAMDA_API_RATE_USER", "1200/min"),
+        "anon": env_rate("LAMDA_API_RATE_ANON", "120/min"),
+        "failed_auth": env_rate("LAMDA_API_RATE_FAILED_AUTH", "20/min"),
     },
 }
 SPECTACULAR_SETTINGS = {
@@ -151,14 +152,14 @@ CELERY_BEAT_SCHEDULE = {
     # (partial indexes), so it runs often: recovery within LAMDA_RECOVERY_SECONDS + one job (docs/outages.md)
     "recover-missed-rating-jobs": {
         "task": "annotation.jobs.recover_missed_jobs",
-        "schedule": timedelta(seconds=int(os.environ.get("LAMDA_RECOVERY_SECONDS", "15"))),
+        "schedule": timedelta(seconds=env_number("LAMDA_RECOVERY_SECONDS", 15)),
     },
 }
-LAMDA_RECOVERY_GRACE_SECONDS = int(os.environ.get("LAMDA_RECOVERY_GRACE_SECONDS", "10"))  # younger: own job's
+LAMDA_RECOVERY_GRACE_SECONDS = env_number("LAMDA_RECOVERY_GRACE_SECONDS", 10)  # younger: own job's
 
 # Product settings (defaults the paper leaves open; see docs/)
-LAMDA_MAX_MESSAGE_CHARS = int(os.environ.get("LAMDA_MAX_MESSAGE_CHARS", "2000"))
-LAMDA_LEASE_SECONDS = int(os.environ.get("LAMDA_LEASE_SECONDS", "600"))
+LAMDA_MAX_MESSAGE_CHARS = env_number("LAMDA_MAX_MESSAGE_CHARS", 2000)
+LAMDA_LEASE_SECONDS = env_number("LAMDA_LEASE_SECONDS", 600)
 LAMDA_DATA_DIR = Path(os.environ.get("LAMDA_DATA_DIR", BASE_DIR / "var" / "data"))
 LAMDA_DEMO_CHECKPOINT = Path(
     os.environ.get("LAMDA_DEMO_CHECKPOINT", BASE_DIR / "var" / "checkpoints" / "tiny" / "export")
@@ -168,32 +169,38 @@ LAMDA_TOOLSET_OPENSEARCH_URL = os.environ.get("LAMDA_TOOLSET_OPENSEARCH_URL", ""
 LAMDA_TOOLSET_OPENSEARCH_INDEX = os.environ.get("LAMDA_TOOLSET_OPENSEARCH_INDEX", "lamda-passages")
 LAMDA_TOOLSET_TRANSLATOR_URL = os.environ.get("LAMDA_TOOLSET_TRANSLATOR_URL", "")
 LAMDA_TOOLSET_TRANSLATOR_API_KEY = os.environ.get("LAMDA_TOOLSET_TRANSLATOR_API_KEY", "")
-LAMDA_TOOLSET_RESULTS_PER_QUERY = int(os.environ.get("LAMDA_TOOLSET_RESULTS_PER_QUERY", "3"))
+LAMDA_TOOLSET_RESULTS_PER_QUERY = env_number("LAMDA_TOOLSET_RESULTS_PER_QUERY", 3)
 
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     # a request the client got wrong (too big, bad host...) is answered 400 and logged as one line, no traceback
-    "filters": {"one_line": {"()": "config.logging.OneLineFilter"}},
+    "filters": {
+        "one_line": {"()": "config.logging.OneLineFilter"},
+        "client_error_one_line": {"()": "config.logging.ClientErrorOneLineFilter"},
+    },
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     # Django logs these on django.security.<exception name>; a filter must sit on that very logger to apply
     "loggers": {
-        f"django.security.{name}": {"filters": ["one_line"]}
-        for name in (
-            "RequestDataTooBig",
-            "TooManyFieldsSent",
-            "TooManyFilesSent",
-            "DisallowedHost",
-            "DisallowedRedirect",
-            "SuspiciousOperation",
-            "SuspiciousMultipartForm",
-            "SuspiciousFileOperation",
-            "SuspiciousSession",
-        )
+        "django.request": {"filters": ["client_error_one_line"]},
+        **{
+            f"django.security.{name}": {"filters": ["one_line"]}
+            for name in (
+                "RequestDataTooBig",
+                "TooManyFieldsSent",
+                "TooManyFilesSent",
+                "DisallowedHost",
+                "DisallowedRedirect",
+                "SuspiciousOperation",
+                "SuspiciousMultipartForm",
+                "SuspiciousFileOperation",
+                "SuspiciousSession",
+            )
+        },
     },
     "root": {"handlers": ["console"], "level": os.environ.get("LAMDA_LOG_LEVEL", "INFO")},
 }
 # A claim whose candidates are all row-locked by other raters retries for this long before answering "busy, retry"
 # (503 + Retry-After) instead of a false "no work" (docs/assignment.md).
-LAMDA_CLAIM_BUSY_SECONDS = float(os.environ.get("LAMDA_CLAIM_BUSY_SECONDS", "1.0"))
-LAMDA_RETRY_AFTER_SECONDS = int(os.environ.get("LAMDA_RETRY_AFTER_SECONDS", "5"))  # told to clients on a 503
+LAMDA_CLAIM_BUSY_SECONDS = env_number("LAMDA_CLAIM_BUSY_SECONDS", 1.0, kind=float)
+LAMDA_RETRY_AFTER_SECONDS = env_number("LAMDA_RETRY_AFTER_SECONDS", 5)  # told to clients on a 503

@@ -25,6 +25,32 @@ def env_bool(name: str, default: bool) -> bool:
     raise ImproperlyConfigured(f"{name}={raw!r}: use 1 or 0 (true/false, yes/no, on/off)")
 
 
+def env_number(name: str, default: float, *, minimum: float = 0, kind: type = int):
+    """An int (or float) of at least `minimum`; anything else is a configuration error naming the variable."""
+    raw = os.environ.get(name)
+    if raw is None:
+        return kind(default)
+    try:
+        value = kind(raw.strip())
+    except ValueError:
+        raise ImproperlyConfigured(f"{name}={raw!r}: must be a {'whole ' if kind is int else ''}number") from None
+    if value < minimum:
+        raise ImproperlyConfigured(f"{name}={raw!r}: must be at least {minimum}")
+    return value
+
+
+RATE_PERIODS = {"s": 1, "sec": 1, "m": 60, "min": 60, "h": 3600, "hour": 3600, "d": 86400, "day": 86400}
+
+
+def env_rate(name: str, default: str) -> str:
+    """A rate limit such as '20/min' (periods s, min, h, day), checked here so a typo cannot fail every request."""
+    raw = os.environ.get(name, default).strip()
+    count, _, period = raw.partition("/")
+    if not count.isdigit() or int(count) < 1 or period not in RATE_PERIODS:
+        raise ImproperlyConfigured(f"{name}={raw!r}: use COUNT/PERIOD, e.g. 20/min (periods: s, min, h, day)")
+    return raw
+
+
 def env_list(name: str, default: str) -> list[str]:
     """A comma-separated list, blanks dropped."""
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]

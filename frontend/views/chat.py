@@ -66,12 +66,14 @@ def campaign_start(request, slug: str):
 
 def _chat_context(session: ChatSession, *, draft: str = "", error: str = "") -> dict:
     pending = selectors.session_reply_pending(session)
+    last = selectors.session_last_turn(session) if pending else None
     remaining = selectors.session_turns_remaining(session)
     return {
         "session": session,
         "campaign": session.campaign,
         "turns": list(selectors.session_turns(session)),
         "reply_pending": pending,
+        "last_try_at": last.reply_failed_at if last else None,
         "turns_remaining": remaining,
         "can_send": not pending and selectors.session_has_room(session),
         "can_finish": remaining == 0,
@@ -133,7 +135,7 @@ def chat_retry(request, session_id: int):
     try:
         reply_retry(session_id=session.pk, worker=request.user)
     except ModelUnavailable:
-        messages.error(request, "The model still did not answer. Your message is saved: try again in a moment.")
+        pass  # the retry box says so, with the time of this last try
     except ApplicationError as exc:
         messages.error(request, exc.message)
     return _after_write(request, session_id)

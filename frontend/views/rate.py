@@ -5,7 +5,7 @@ from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import urlencode
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods
 
 from annotation.models import Answer
 from annotation.rules import QUALITY_ATTRIBUTES
@@ -78,8 +78,10 @@ def rate_next(request):
 
 
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def rate_submit(request, item_id: int):
+    if request.method == "GET":  # back/forward or a reload after a refused submit: show the rater's current item
+        return redirect(_next_url(request.GET.get("campaign", "")))
     slug = request.POST.get("campaign", "")
     answers = {a: request.POST.get(a) or None for a in QUALITY_ATTRIBUTES}
     try:

@@ -1,5 +1,7 @@
 """The admin shows rating work but cannot break it: labels, verdicts, counts and statuses are read-only."""
 
+import logging
+
 import pytest
 from django.test import Client
 from django.urls import reverse
@@ -49,13 +51,15 @@ def test_nothing_can_be_added(model, admin_client, items):
 
 
 def test_a_label_cannot_be_edited_so_the_verdict_always_matches_it(
-    admin_client, items, raters, django_capture_on_commit_callbacks
+    admin_client, items, raters, caplog, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True):
         item = _rated(items, raters)
     label = QualityLabel.objects.filter(item=item).first()
-    r = admin_client.post(_url(QualityLabel, "change", label.pk), {"sensible": "no"})
-    assert r.status_code == 403
+    with caplog.at_level(logging.WARNING, logger="django.request"):
+        r = admin_client.post(_url(QualityLabel, "change", label.pk), {"sensible": "no"})
+    assert r.status_code == 403 and "Not allowed" in r.content.decode()
+    assert all(rec.exc_info is None for rec in caplog.records)  # a refusal is one log line, not a traceback
     assert QualityLabel.objects.get(pk=label.pk).sensible == "yes"
     assert admin_client.post(_url(QualityLabel, "delete", label.pk), {"post": "yes"}).status_code == 403
     assert QualityLabel.objects.filter(item=item).count() == 5

@@ -124,3 +124,12 @@ def test_the_sweep_reads_a_partial_index_not_the_table(query, index):
         cursor.execute("EXPLAIN " + sql, params)
         plan = "\n".join(row[0] for row in cursor.fetchall())
     assert index in plan, plan
+
+
+def test_a_job_that_cannot_be_queued_is_one_log_line(monkeypatch, caplog, django_capture_on_commit_callbacks):
+    monkeypatch.setattr("annotation.jobs.create_rating_items.delay", _broker_down)
+    session = completed_session(turns=14)
+    with django_capture_on_commit_callbacks(execute=True):
+        chat_session_completed.send(sender=ChatSession, session=session)
+    records = [r for r in caplog.records if "could not queue rating items" in r.getMessage()]
+    assert len(records) == 1 and records[0].exc_info is None and "Connection refused" in records[0].getMessage()

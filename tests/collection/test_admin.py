@@ -114,3 +114,42 @@ def test_the_admin_sees_why_a_reply_failed(admin_client):
     Turn.objects.filter(session=session).update(reply_error="unavailable: the model server at http://x:1 refused")
     page = admin_client.get(reverse("admin:collection_chatsession_change", args=[session.pk])).content.decode()
     assert "the model server at http://x:1 refused" in page
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"raters_per_item": 0, "positive_threshold": 0}, "greater than or equal to 1"),
+        ({"positive_threshold": 0}, "greater than or equal to 1"),
+        ({"min_turns": 0, "max_turns": 0}, "greater than or equal to 2"),
+        ({"idle_timeout_minutes": 0}, "greater than or equal to 1"),
+    ],
+)
+def test_a_campaign_no_rater_could_finish_cannot_be_saved(admin_client, overrides, message):
+    endpoint = ModelEndpointFactory()
+    r = admin_client.post(reverse("admin:collection_campaign_add"), _campaign_form(endpoint, **overrides))
+    assert r.status_code == 200 and message in r.content.decode() and not Campaign.objects.exists()
+
+
+def test_the_database_refuses_such_a_campaign_too(db):
+    from django.db import IntegrityError, transaction
+
+    endpoint = ModelEndpointFactory()
+    for bad in ({"raters_per_item": 0, "positive_threshold": 0}, {"min_turns": 0, "max_turns": 0}):
+        with pytest.raises(IntegrityError), transaction.atomic():
+            Campaign.objects.create(name="x", slug="x", instructions="x", model_endpoint=endpoint, **bad)
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"backend": "openai", "base_url": ""}, "needs its base URL"),
+        ({"backend": "local", "checkpoint_path": "var/checkpoints/tiny/export"}, "absolute path"),
+        ({"backend": "openai", "max_retries": 1000}, "less than or equal to 10"),
+    ],
+)
+def test_an_endpoint_that_would_fail_every_chat_is_refused(admin_client, data, message):
+    form = {"name": "e", "base_url": "http://127.0.0.1:8001/v1", "model_name": "m", "api_key_env": "",
+            "checkpoint_path": "", "sampling": "{}", "timeout_seconds": 30, "max_retries": 2, **data}  # fmt: skip
+    r = admin_client.post(reverse("admin:collection_modelendpoint_add"), form)
+    assert r.status_code == 200 and message in r.content.decode() and not ModelEndpoint.objects.exists()

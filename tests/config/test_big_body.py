@@ -23,6 +23,8 @@ def test_a_5_mb_body_is_a_400_logged_without_a_traceback(path, content_type, cap
     with caplog.at_level(logging.INFO):
         r = client.post(path, BIG, content_type=content_type)
     assert r.status_code == 400
+    if path.startswith("/api/"):  # JSON like every other API answer
+        assert r["Content-Type"] == "application/json" and r.json()["code"] == "bad_request"
     assert caplog.records, "the refusal is logged"
     for record in caplog.records:
         assert record.exc_info is None and "Traceback" not in caplog.text, caplog.text[:2000]

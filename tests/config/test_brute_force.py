@@ -37,6 +37,7 @@ def test_thirty_wrong_passwords_then_the_right_one_is_refused_with_429(settings)
     assert set(codes[limit:]) == {429}
     r = _login(client, "victim", "the-right-password")
     assert r.status_code == 429 and "Too many login attempts" in r.content.decode()
+    assert int(r.headers["Retry-After"]) == settings.AXES_COOLOFF_TIME.total_seconds()
     assert "_auth_user_id" not in client.session
 
 
@@ -82,6 +83,7 @@ def test_guessed_api_tokens_are_throttled_per_address_even_a_right_one(settings)
     token = Token.objects.create(user=UserFactory())
     r = _next(Client(REMOTE_ADDR="10.0.0.66", HTTP_AUTHORIZATION=f"Token {token.key}"))
     assert r.status_code == 429 and "Retry-After" in r.headers and "Too many wrong API tokens" in r.json()["detail"]
+    assert r.json()["detail"].count("seconds") <= 1  # one sentence about the wait, not two
     ok = _next(Client(REMOTE_ADDR="10.0.0.7", HTTP_AUTHORIZATION=f"Token {token.key}"))
     assert ok.status_code == 404 and ok.json()["code"] == "no_work"  # another address is not affected
 

@@ -111,6 +111,9 @@ def test_model_down_keeps_message_and_offers_retry(browser, campaign, fake_backe
     assert "could not be reached" not in page and "127.0.0.1" not in page  # no internals for crowdworkers
     assert "anyone there?" in page and "Retry the reply" in page
     assert 'id="send"' not in page, "no new message until the reply exists"
+    r = browser.post(reverse("frontend:chat_retry", args=[session.pk]), follow=True)  # fails again
+    page = r.content.decode()
+    assert page.count("did not answer") == 1 and "last try at" in page  # still once, with when it was tried
     fake_backend.fail_with = None
     r = browser.post(reverse("frontend:chat_retry", args=[session.pk]), follow=True)
     page = r.content.decode()

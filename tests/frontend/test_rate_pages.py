@@ -108,3 +108,12 @@ def test_the_redirect_after_rating_encodes_the_campaign_parameter(items):
     r = client.post(reverse("frontend:rate_submit", args=[item_id]), {"sensible": "no", "campaign": "a&next=//evil#x"})
     assert r.status_code == 302
     assert r["Location"] == reverse("frontend:rate") + "?campaign=a%26next%3D%2F%2Fevil%23x"
+
+
+def test_opening_the_submit_url_shows_the_current_item_instead_of_an_error(items):
+    client = _client()
+    page = client.get(reverse("frontend:rate")).content.decode()
+    item_id = int(re.search(r'action="/rate/(\d+)/"', page).group(1))
+    r = client.get(reverse("frontend:rate_submit", args=[item_id]), {"campaign": items[0].campaign.slug})
+    assert r.status_code == 302 and r["Location"] == f"{reverse('frontend:rate')}?campaign={items[0].campaign.slug}"
+    assert client.get(r["Location"]).status_code == 200

@@ -170,3 +170,17 @@ def test_format_1_manifest_with_sizes_only_still_loads(saved):
     _as_format_1(saved)
     model, opt = _model_and_opt(seed=1, steps=0)
     assert ckpt.load_checkpoint(saved, model=model, optimizer=opt)["step"] == 1
+
+
+def test_a_checkpoint_with_nan_weights_and_matching_hashes_is_refused_on_load(tmp_path, assets):  # noqa: F811
+    """The hashes only prove the files are what was written; NaN weights written (or edited with their hashes)
+    must still not be resumed from: the run would halt again at once, forever."""
+    model, opt = _model_and_opt(steps=1)
+    with torch.no_grad():
+        next(model.parameters())[0].fill_(float("nan"))
+    path = _save(tmp_path, 1, model, opt, assets.tokenizer)  # save_checkpoint itself does not judge weights
+    fresh, fresh_opt = _model_and_opt(seed=1, steps=0)
+    with pytest.raises(TrainInputError, match="hold NaN or inf.*delete that checkpoint"):
+        ckpt.load_checkpoint(path, model=fresh, optimizer=fresh_opt)
+    with pytest.raises(TrainInputError, match="hold NaN or inf"):
+        ckpt.load_model_weights(path, model=fresh)

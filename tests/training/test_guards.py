@@ -112,3 +112,36 @@ def test_cli_stops_with_exit_code_3_and_one_line_on_divergence(tmp_path, assets)
     assert [s for s, _ in ckpt.list_checkpoints(out / "checkpoints")] == [1]  # the last one that passed the guard
     assert not (out / "export").exists()
     shutil.rmtree(out)
+
+
+def test_a_skip_run_that_halts_does_not_advise_skipping(tmp_path, assets):  # noqa: F811
+    trainer = _trainer(assets, tmp_path / "run", "--steps", "6", "--on-bad-step", "skip", "--max-skips", "0")
+    real_next = trainer.batches.__next__
+
+    def poisoned_next():
+        batch = real_next()
+        batch.loss_mask[0, -1] = float("nan")
+        return batch
+
+    trainer.batches = _Once(trainer.batches, poisoned_next)
+    with pytest.raises(TrainingHalted) as err:
+        trainer.train_step()
+    assert "raise --max-skips" in str(err.value) and "pass --on-bad-step skip" not in str(err.value)
+
+
+def test_metrics_file_stays_strict_json_with_a_nan_loss(tmp_path):
+    import json
+
+    from training.run.metrics import METRICS_FILE, RunLogger
+
+    log = RunLogger(tmp_path, total_steps=3, start_step=0, log_every=10, progress=False)
+    log.log_step({"step": 3, "loss": float("nan"), "grad_norm": float("inf"), "lr": 0.1, "tokens_per_s": 1.0})
+    log.close()
+    line = (tmp_path / METRICS_FILE).read_text().strip()
+    assert json.loads(line, parse_constant=lambda c: pytest.fail(f"non-JSON constant {c}")) == {
+        "step": 3,
+        "loss": None,
+        "grad_norm": None,
+        "lr": 0.1,
+        "tokens_per_s": 1.0,
+    }

@@ -310,6 +310,25 @@ def _dcp_load(state: dict[str, Any], path: Path) -> None:
         raise TrainInputError(f"{path}: cannot load DCP checkpoint ({why}); {_CORRUPT_FIX}") from None
 
 
+def check_finite_weights(model: torch.nn.Module, path: Path) -> None:
+    """Collective: refuse weights holding NaN or inf (a checkpoint whose files match their sha256 can still hold
+    them, e.g. written by a run before the bad-step guard, or edited with its hashes): resuming from it would only
+    stop again at the first step."""
+    finite = torch.tensor(1.0)
+    for p in model.parameters():
+        local = p.to_local() if hasattr(p, "to_local") else p
+        if not bool(torch.isfinite(local.detach()).all()):
+            finite = torch.tensor(0.0)
+            break
+    if _dist():
+        finite = finite.to(next(model.parameters()).device)
+        dist.all_reduce(finite, op=dist.ReduceOp.MIN)
+    if float(finite) < 1.0:
+        raise TrainInputError(
+            f"{path}: the model weights hold NaN or inf, so training cannot go on from them; {_CORRUPT_FIX}"
+        )
+
+
 def load_checkpoint(path: Path, *, model: torch.nn.Module, optimizer: torch.optim.Optimizer) -> dict[str, Any]:
     """Collective: restore model + optimizer in place (any world size); return the train state dict."""
     verify_checkpoint(path)
@@ -317,6 +336,7 @@ def load_checkpoint(path: Path, *, model: torch.nn.Module, optimizer: torch.opti
     state = {"model": model_sd, "optim": optim_sd}
     _dcp_load(state, path)
     set_state_dict(model, optimizer, model_state_dict=state["model"], optim_state_dict=state["optim"])
+    check_finite_weights(model, path)
     try:
         return torch.load(path / "train_state.pt", weights_only=True)
     except Exception as exc:
@@ -329,6 +349,7 @@ def load_model_weights(path: Path, *, model: torch.nn.Module) -> None:
     state = {"model": get_model_state_dict(model)}
     _dcp_load(state, path)
     set_model_state_dict(model, state["model"])
+    check_finite_weights(model, path)
 
 
 def full_model_state_dict(model: torch.nn.Module) -> dict[str, torch.Tensor]:

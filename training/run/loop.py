@@ -213,9 +213,14 @@ class Trainer:
     def _halt(self, what: str) -> TrainingHalted:
         latest = ckpt.latest_checkpoint(self.out / "checkpoints")
         where = f"the last good checkpoint is {latest}" if latest else "this run has no checkpoint yet"
+        remedy = (
+            "raise --max-skips, or lower --lr"
+            if self.cfg.on_bad_step == "skip"
+            else "lower --lr, or pass --on-bad-step skip to skip such steps"
+        )
         return TrainingHalted(
-            f"{what}; nothing was saved, {where}; run the same command to resume from it (perhaps with a lower "
-            f"--lr), or pass --on-bad-step skip to skip such steps (docs/integrity.md)"
+            f"{what}; nothing was saved, {where}; run the same command to resume from it ({remedy}; if it stops "
+            f"again at once, the data or that checkpoint is bad: docs/integrity.md)"
         )
 
     def evaluate(self) -> dict[str, float]:

@@ -89,7 +89,7 @@ class RunLogger:
     def log_step(self, record: dict[str, Any]) -> None:
         if not self.enabled:
             return
-        self._jsonl.write(json.dumps(record) + "\n")
+        self._jsonl.write(json.dumps(_strict_json(record), allow_nan=False) + "\n")
         self._jsonl.flush()
         step = record["step"]
         if step % self.log_every == 0 or step == 1:
@@ -135,3 +135,8 @@ class RunLogger:
             if thing is not None:
                 thing.close()
         self._bar = self._tb = self._jsonl = None
+
+
+def _strict_json(record: dict[str, Any]) -> dict[str, Any]:
+    """NaN and inf (a bad step's loss) as null: metrics.jsonl stays strict JSON that any parser reads."""
+    return {k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in record.items()}
