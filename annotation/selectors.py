@@ -10,8 +10,9 @@ from django.db import connection
 from django.db.models import Count, Q
 from django.utils import timezone
 
-from annotation.models import Aggregate, Lease, QualityLabel, RatingItem
-from annotation.rules import QUALITY_ATTRIBUTES, rule_for_campaign
+from annotation.forms import FormSpec, form_spec
+from annotation.models import Aggregate, Label, Lease, RatingItem
+from annotation.rules import rule_for_campaign
 from collection.models import Campaign
 from config.api_errors import Forbidden, NotFound
 
@@ -28,13 +29,14 @@ class DialogTurn(NamedTuple):
 class RaterItemView:
     item_id: int
     campaign: Campaign  # slug and name loaded
+    form: FormSpec  # the questions to answer
     dialog: list[DialogTurn]  # oldest first, ending with the rated model turn
     lease_expires_at: datetime | None
-    own_label: QualityLabel | None
+    own_label: Label | None
 
 
 _DIALOG_SQL = """
-SELECT c.slug, c.name, t.index, t.speaker, t.text
+SELECT c.slug, c.name, i.form_version_id, t.index, t.speaker, t.text
 FROM annotation_ratingitem i
 JOIN collection_campaign c ON c.id = i.campaign_id
 JOIN collection_turn r ON r.id = i.turn_id
@@ -44,17 +46,17 @@ ORDER BY t.index
 """
 
 
-def item_dialog(*, item_id: int) -> tuple[Campaign, list[DialogTurn]]:
-    """The item's campaign (slug, name) and its session's turns up to and including the rated turn (nothing said
-    later). One plain statement: it runs after every claim, and the ORM spent more time compiling this query than
-    PostgreSQL spends running it (docs/performance.md)."""
+def item_dialog(*, item_id: int) -> tuple[Campaign, FormSpec, list[DialogTurn]]:
+    """The item's campaign (slug, name), its form and its session's turns up to and including the rated turn
+    (nothing said later, and never the chatter's flags). One plain statement: it runs after every claim, and the
+    ORM spent more time compiling this query than PostgreSQL spends running it (docs/performance.md)."""
     with connection.cursor() as cursor:
         cursor.execute(_DIALOG_SQL, [item_id])
         rows = cursor.fetchall()
     if not rows:
         raise NotFound(f"Rating item {item_id} does not exist.")
     campaign = Campaign(slug=rows[0][0], name=rows[0][1])
-    return campaign, [DialogTurn(*row[2:]) for row in rows]
+    return campaign, form_spec(rows[0][2]), [DialogTurn(*row[3:]) for row in rows]
 
 
 def item_for_rater(*, item_id: int, rater_id: int) -> RaterItemView:
@@ -62,13 +64,14 @@ def item_for_rater(*, item_id: int, rater_id: int) -> RaterItemView:
     if not RatingItem.objects.filter(pk=item_id).exists():
         raise NotFound(f"Rating item {item_id} does not exist.")
     lease = Lease.objects.filter(item_id=item_id, rater_id=rater_id).first()
-    own = QualityLabel.objects.filter(item_id=item_id, rater_id=rater_id).first()
+    own = Label.objects.filter(item_id=item_id, rater_id=rater_id).first()
     if lease is None and own is None:
         raise Forbidden("This item is not assigned to you.")
-    campaign, dialog = item_dialog(item_id=item_id)
+    campaign, form, dialog = item_dialog(item_id=item_id)
     return RaterItemView(
         item_id=item_id,
         campaign=campaign,
+        form=form,
         dialog=dialog,
         lease_expires_at=lease.expires_at if lease else None,
         own_label=own,
@@ -77,9 +80,14 @@ def item_for_rater(*, item_id: int, rater_id: int) -> RaterItemView:
 
 def item_for_lease(*, lease: Lease) -> RaterItemView:
     """The view of a freshly claimed item (no label of the rater's can exist yet): one query."""
-    campaign, dialog = item_dialog(item_id=lease.item_id)
+    campaign, form, dialog = item_dialog(item_id=lease.item_id)
     return RaterItemView(
-        item_id=lease.item_id, campaign=campaign, dialog=dialog, lease_expires_at=lease.expires_at, own_label=None
+        item_id=lease.item_id,
+        campaign=campaign,
+        form=form,
+        dialog=dialog,
+        lease_expires_at=lease.expires_at,
+        own_label=None,
     )
 
 
@@ -102,14 +110,15 @@ class CampaignStats:
     items_aggregated: int
     labels: int
     rates: dict[str, float | None] = field(default_factory=dict)  # share of aggregated items positive, 0..1
-    ssi: float | None = None  # mean of the three rates
+    ssi: float | None = None  # quality: mean of the three rates
 
 
 def campaign_stats(*, campaign: Campaign) -> CampaignStats:
-    """Sensibleness, specificity, interestingness (share of aggregated items positive under the campaign's
-    current rule) and SSI (their mean), with item counts. Rates are None until at least one item is
-    aggregated."""
-    version = rule_for_campaign(campaign).version
+    """For each attribute of the campaign's current rule, the share of aggregated items positive (quality:
+    sensibleness, specificity, interestingness, and SSI their mean; safety: each objective violated, and safe),
+    with item counts. Rates are None until at least one item is aggregated."""
+    rule = rule_for_campaign(campaign)
+    version = rule.version
     counts = RatingItem.objects.filter(campaign=campaign).aggregate(
         total=Count("id"),
         open=Count("id", filter=Q(status=RatingItem.Status.OPEN)),
@@ -123,9 +132,11 @@ def campaign_stats(*, campaign: Campaign) -> CampaignStats:
     }
     aggregated = max((row["n"] for row in per_attribute.values()), default=0)
     rates = {
-        a: (per_attribute[a]["pos"] / per_attribute[a]["n"]) if a in per_attribute else None for a in QUALITY_ATTRIBUTES
+        a: (per_attribute[a]["pos"] / per_attribute[a]["n"]) if a in per_attribute else None for a in rule.attributes
     }
-    ssi = sum(rates.values()) / len(rates) if all(v is not None for v in rates.values()) else None
+    ssi = None
+    if campaign.kind == Campaign.Kind.QUALITY and rates and all(v is not None for v in rates.values()):
+        ssi = sum(rates.values()) / len(rates)
     return CampaignStats(
         campaign=campaign,
         rule_version=version,
@@ -133,7 +144,7 @@ def campaign_stats(*, campaign: Campaign) -> CampaignStats:
         items_open=counts["open"],
         items_complete=counts["complete"],
         items_aggregated=aggregated,
-        labels=QualityLabel.objects.filter(item__campaign=campaign).count(),
+        labels=Label.objects.filter(item__campaign=campaign).count(),
         rates=rates,
         ssi=ssi,
     )

@@ -4,8 +4,8 @@
     .venv/bin/python benchmarks/aggregate.py [--items 121000] [--raters-per-item 5]
 
 Scale: 121K model turns (rating items) x 5 raters x 3 attributes = 1.815M attribute labels, stored as
-605K label rows with three attribute columns (sensible, specific, interesting: how the platform stores
-them).
+605K label rows, each answers {question: answer} in JSONB against the quality-ssi v1 form (how the platform stores
+them since forms are data; benchmarks/label_storage_choice.py compares the layouts).
 Answers follow the cascade (unasked = NULL) with rates near the paper's (about 80 % sensible yes, ...).
 
 1. creates a throw-away database `lamda_bench_agg_<pid>` on the cluster of DATABASE_URL, migrates it, loads
@@ -22,7 +22,9 @@ Target: the database aggregation under 10 s on a 2-core machine.
 from __future__ import annotations
 
 import argparse
+import csv
 import io
+import json
 import os
 import sys
 import time
@@ -35,7 +37,7 @@ import psycopg
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # run as a script (benchmarks/aggregate.py) as well as with -m
 
-from benchmarks.scratch_db import insert_bench_campaign, scratch_database  # noqa: E402
+from benchmarks.scratch_db import insert_bench_campaign, quality_form_version, scratch_database  # noqa: E402
 
 SESSIONS = 6400
 N_RATERS, N_CHATTERS = 1000, 200
@@ -43,7 +45,8 @@ N_RATERS, N_CHATTERS = 1000, 200
 
 def _copy_df(cur, table: str, df: pd.DataFrame) -> None:
     buf = io.StringIO()
-    df.to_csv(buf, sep="\t", header=False, index=False, na_rep="\\N")
+    # COPY's text format, not CSV: no quoting (a JSON value's quotes come out as \", which COPY reads as ")
+    df.to_csv(buf, sep="\t", header=False, index=False, na_rep="\\N", quoting=csv.QUOTE_NONE, escapechar="\\")
     with cur.copy(f"COPY {table} ({', '.join(df.columns)}) FROM STDIN") as copy:
         copy.write(buf.getvalue())
 
@@ -73,6 +76,7 @@ def load(url: str, *, items: int, raters_per_item: int, seed: int) -> None:
                              is_superuser="f", is_staff="f", is_active="t")  # fmt: skip
         _copy_df(cur, "auth_user", users)
         insert_bench_campaign(cur, raters_per_item=raters_per_item)
+        version = quality_form_version(cur)
         sid = np.arange(1, SESSIONS + 1)
         sessions = pd.DataFrame({"id": sid, "campaign_id": 1, "worker_id": 1 + sid % N_CHATTERS})
         sessions = sessions.assign(status="finished", turn_count=30, started_at=ts, last_activity_at=ts, ended_at=ts,
@@ -88,7 +92,7 @@ def load(url: str, *, items: int, raters_per_item: int, seed: int) -> None:
         rating = pd.DataFrame({"id": item_id, "campaign_id": 1, "session_id": session_of, "turn_id": item_id,
                                "chatter_id": 1 + session_of % N_CHATTERS})  # fmt: skip
         rating = rating.assign(required_labels=raters_per_item, label_count=raters_per_item, status="complete",
-                               created_at=ts, completed_at=ts)  # fmt: skip
+                               created_at=ts, completed_at=ts, form_version_id=version)  # fmt: skip
         _copy_df(cur, "annotation_ratingitem", rating)
         # raters_per_item distinct raters per item: a random start and a random odd stride modulo the pool
         start = rng.integers(0, N_RATERS, items)
@@ -96,8 +100,11 @@ def load(url: str, *, items: int, raters_per_item: int, seed: int) -> None:
         k = np.arange(raters_per_item)
         rater = N_CHATTERS + 1 + (start[:, None] + k[None, :] * stride[:, None]) % N_RATERS
         labels = pd.DataFrame({"item_id": np.repeat(item_id, raters_per_item), "rater_id": rater.ravel()})
-        labels = pd.concat([labels, _answers(rng, len(labels))], axis=1).assign(leased_at=ts, created_at=ts)
-        _copy_df(cur, "annotation_qualitylabel", labels)
+        answers = _answers(rng, len(labels))
+        labels["answers"] = [
+            json.dumps({k: v for k, v in row.items() if isinstance(v, str)}) for row in answers.to_dict("records")
+        ]
+        _copy_df(cur, "annotation_label", labels.assign(leased_at=ts, created_at=ts))
         conn.commit()
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute("VACUUM ANALYZE")
@@ -108,7 +115,11 @@ def pandas_baseline(url: str, threshold: int) -> tuple[pd.DataFrame, float, floa
     t0 = time.perf_counter()
     buf = io.BytesIO()
     with psycopg.connect(url) as conn, conn.cursor() as cur:
-        with cur.copy("COPY annotation_qualitylabel (item_id, sensible, specific, interesting) TO STDOUT") as copy:
+        query = (
+            "COPY (SELECT item_id, answers->>'sensible', answers->>'specific', answers->>'interesting'"
+            " FROM annotation_label) TO STDOUT"
+        )
+        with cur.copy(query) as copy:
             for chunk in copy:
                 buf.write(chunk)
     buf.seek(0)

@@ -11,7 +11,7 @@ What it does (a benchmark, not a test; numbers go to docs/performance.md, "Annot
    POST items/<id>/labels/" with token auth for --seconds (after a warm-up), timing every pair;
 3. baseline, same run, same data reset: N threads on their own psycopg connections issue the service's own
    statements (annotation/services/assignment_sql.py: rater lock, held lease, FOR UPDATE SKIP LOCKED candidate,
-   re-count with the lease insert, the dialog read; then the one-statement submit),
+   re-count with the lease insert, the dialog read; then the item's form version and the one-statement submit),
    with no Django and no HTTP;
 4. drops the database. The last line is the ratio API / bare SQL throughput.
 Aggregation runs as in production: a real Celery worker process (its own Redis database, the scratch database)
@@ -45,7 +45,12 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # run as a script (benchmarks/claim_submit.py) as well as with -m
 
 from annotation.services import assignment_sql as sql  # noqa: E402 (plain SQL strings, no Django)
-from benchmarks.scratch_db import ScratchDatabase, insert_bench_campaign, scratch_database  # noqa: E402
+from benchmarks.scratch_db import (  # noqa: E402
+    ScratchDatabase,
+    insert_bench_campaign,
+    quality_form_version,
+    scratch_database,
+)
 
 MODEL_TURNS_PER_SESSION = 7  # a 14-turn session, human first
 
@@ -80,6 +85,7 @@ def load(url: str, *, raters: int, items: int) -> list[tuple[int, str]]:
         tokens = [(secrets.token_hex(20), rid) for rid in rater_ids]
         _copy(cur, "authtoken_token", ["key", "user_id", "created"], [(k, u, "2026-01-01") for k, u in tokens])
         insert_bench_campaign(cur, raters_per_item=5)
+        version = quality_form_version(cur)
         _copy(
             cur,
             "collection_chatsession",
@@ -93,7 +99,8 @@ def load(url: str, *, raters: int, items: int) -> list[tuple[int, str]]:
             session, k = 1 + n // MODEL_TURNS_PER_SESSION, n % MODEL_TURNS_PER_SESSION
             turn_rows.append((2 * n + 1, session, 2 * k, "human", f"hello {n}", "", "", "{}", "", "2026-01-01"))
             turn_rows.append((2 * n + 2, session, 2 * k + 1, "model", f"reply {n}", "m", "v1", "{}", "", "2026-01-01"))
-            item_rows.append((n + 1, 1, session, 2 * n + 2, 1 + session % n_chatters, 5, 0, "open", "2026-01-01"))
+            item_rows.append((n + 1, 1, session, 2 * n + 2, 1 + session % n_chatters, version, 5, 0, "open",
+                              "2026-01-01"))  # fmt: skip
         _copy(
             cur,
             "collection_turn",
@@ -114,8 +121,8 @@ def load(url: str, *, raters: int, items: int) -> list[tuple[int, str]]:
         _copy(
             cur,
             "annotation_ratingitem",
-            ["id", "campaign_id", "session_id", "turn_id", "chatter_id", "required_labels", "label_count",
-             "status", "created_at"],
+            ["id", "campaign_id", "session_id", "turn_id", "chatter_id", "form_version_id", "required_labels",
+             "label_count", "status", "created_at"],
             item_rows,
         )  # fmt: skip
         conn.commit()
@@ -128,7 +135,7 @@ def load(url: str, *, raters: int, items: int) -> list[tuple[int, str]]:
 
 def reset(url: str) -> None:
     with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute("TRUNCATE annotation_qualitylabel, annotation_lease, annotation_aggregate")
+        conn.execute("TRUNCATE annotation_label, annotation_lease, annotation_aggregate, annotation_itemskip")
         conn.execute(
             "UPDATE annotation_ratingitem SET label_count=0, status='open', completed_at=NULL, aggregated_at=NULL"
         )
@@ -190,7 +197,9 @@ def sql_worker(url: str, rater_id: int, seed: int):
             while (now := time.perf_counter()) < end:
                 p = {"rater": rater_id, "campaign": None, "tried": []}
                 with conn.transaction():
-                    p["now"], p["expires"] = conn.execute("SELECT now(), now() + interval '600 seconds'").fetchone()
+                    p["now"], p["expires"], p["day"] = conn.execute(
+                        "SELECT now(), now() + interval '600 seconds', date_trunc('day', now())"
+                    ).fetchone()
                     conn.execute(sql.RATER_LOCK, p)
                     held = conn.execute(sql.HELD_LEASE, p).fetchone()
                     if held is not None:
@@ -205,7 +214,8 @@ def sql_worker(url: str, rater_id: int, seed: int):
                             break
                         p["tried"].append(p["item"])
                 conn.execute(DIALOG_SQL, p).fetchall()
-                p.update(_answers(rng))
+                conn.execute(sql.ITEM_FORM, p).fetchone()  # the submit reads the item's form version first
+                p["answers"] = json.dumps({k: v for k, v in _answers(rng).items() if v is not None}, sort_keys=True)
                 if conn.execute(sql.LABEL_SUBMIT, p).fetchone() is None:  # one statement, autocommit
                     raise SystemExit("bare submit stored nothing")
                 if now >= start:
@@ -216,7 +226,7 @@ def sql_worker(url: str, rater_id: int, seed: int):
 
 # what the API returns after a claim: the dialog up to the rated turn (annotation.selectors.item_dialog)
 DIALOG_SQL = """
-SELECT t.index, t.speaker, t.text, c.slug, c.name
+SELECT c.slug, c.name, i.form_version_id, t.index, t.speaker, t.text
 FROM annotation_ratingitem i JOIN collection_campaign c ON c.id = i.campaign_id
 JOIN collection_turn r ON r.id = i.turn_id JOIN collection_turn t ON t.session_id = i.session_id AND t.index <= r.index
 WHERE i.id = %(item)s ORDER BY t.index

@@ -85,3 +85,12 @@ def insert_bench_campaign(cur, *, raters_per_item: int = 5) -> None:
         " VALUES (1, 'bench', 'bench', 'quality', 'rate', '', 1, 14, 30, %s, 3, 30, true, now())",
         (raters_per_item,),
     )
+
+
+def quality_form_version(cur) -> int:
+    """The id of quality-ssi v1 (installed by the migrations) that the benchmarks' items are answered on."""
+    cur.execute(
+        "SELECT v.id FROM annotation_formversion v JOIN annotation_ratingform f ON f.id = v.form_id"
+        " WHERE f.slug = 'quality-ssi' AND v.number = 1"
+    )
+    return cur.fetchone()[0]

@@ -4,7 +4,17 @@ from django import forms
 from django.contrib import admin
 from django.db import models
 
-from collection.models import Campaign, ChatSession, Consent, ModelEndpoint, ResearchSession, ToolQuery, Turn
+from collection.models import (
+    Campaign,
+    ChatSession,
+    Consent,
+    ModelEndpoint,
+    ResearchSession,
+    SensitiveTopic,
+    ToolQuery,
+    Turn,
+    TurnFlag,
+)
 from config.admin_base import ReadOnlyAdmin, ReadOnlyInline
 
 
@@ -153,3 +163,21 @@ class ResearchSessionAdmin(ReadOnlyAdmin):
 class ToolQueryAdmin(ReadOnlyAdmin):
     list_display = ["id", "session", "query", "repeat_index", "elapsed_ms", "created_at"]
     search_fields = ["query"]
+
+
+@admin.register(SensitiveTopic)
+class SensitiveTopicAdmin(admin.ModelAdmin):
+    """The topics sensitive-mode safety chats start from (one is drawn per chat; untick to retire one)."""
+
+    list_display = ["text", "is_active"]
+    list_editable = ["is_active"]
+    search_fields = ["text"]
+
+
+@admin.register(TurnFlag)
+class TurnFlagAdmin(ReadOnlyAdmin):
+    """Chatters' flags on model replies (never shown to raters; the verdicts are in the rating item's page)."""
+
+    list_display = ["turn", "reason", "note", "created_at"]
+    list_filter = ["reason", "turn__session__campaign"]
+    list_select_related = ["turn"]

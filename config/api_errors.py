@@ -56,7 +56,7 @@ def retry_after_seconds(exc: ApplicationError) -> int:
 def exception_handler(exc, context):
     if isinstance(exc, ApplicationError):
         response = Response({"detail": exc.message, **exc.extra}, status=exc.status_code)
-        if exc.status_code == status.HTTP_503_SERVICE_UNAVAILABLE:
+        if exc.status_code in (status.HTTP_429_TOO_MANY_REQUESTS, status.HTTP_503_SERVICE_UNAVAILABLE):
             response["Retry-After"] = str(retry_after_seconds(exc))
         return response
     if isinstance(exc, DjangoValidationError):

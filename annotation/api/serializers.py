@@ -1,59 +1,4 @@
-from drf_spectacular.extensions import OpenApiSerializerFieldExtension
-from drf_spectacular.plumbing import ResolvedComponent
 from rest_framework import serializers
-
-from annotation.models import Answer
-
-
-class AnswerField(serializers.ChoiceField):
-    """yes / no / maybe. In the OpenAPI schema all three questions share one `Answer` enum component (plain
-    ChoiceFields would each get their own enum name for the same choices, a schema warning)."""
-
-    def __init__(self, **kwargs):
-        super().__init__(choices=Answer.choices, **kwargs)
-
-
-class AnswerFieldSchema(OpenApiSerializerFieldExtension):
-    target_class = AnswerField
-
-    def map_serializer_field(self, auto_schema, direction):
-        component = ResolvedComponent(
-            name="Answer",
-            type=ResolvedComponent.SCHEMA,
-            object="Answer",
-            schema={"type": "string", "enum": list(Answer.values), "description": "yes, no or maybe"},
-        )
-        auto_schema.registry.register_on_missing(component)
-        return component.ref
-
-
-class TurnOutput(serializers.Serializer):
-    index = serializers.IntegerField()
-    speaker = serializers.CharField()
-    text = serializers.CharField()
-
-
-class LabelOutput(serializers.Serializer):
-    item = serializers.IntegerField(source="item_id")
-    sensible = serializers.CharField()
-    specific = serializers.CharField(allow_null=True)
-    interesting = serializers.CharField(allow_null=True)
-    created_at = serializers.DateTimeField()
-
-
-class ItemOutput(serializers.Serializer):
-    """What a rater sees: the dialog up to the rated (last) turn, and only their own label."""
-
-    id = serializers.IntegerField(source="item_id")
-    campaign = serializers.CharField(source="campaign.slug")
-    rated_turn_index = serializers.SerializerMethodField()
-    dialog = TurnOutput(many=True)
-    lease_expires_at = serializers.DateTimeField(allow_null=True)
-    your_label = LabelOutput(source="own_label", allow_null=True)
-
-    def get_rated_turn_index(self, view) -> int:
-        return view.dialog[-1].index
-
 
 _DATETIME = serializers.DateTimeField()  # one shared instance: formats like every DateTimeField of the API
 
@@ -62,17 +7,65 @@ def _datetime(value) -> str | None:
     return None if value is None else _DATETIME.to_representation(value)
 
 
+class TurnOutput(serializers.Serializer):
+    index = serializers.IntegerField()
+    speaker = serializers.CharField()
+    text = serializers.CharField()
+
+
+class ChoiceOutput(serializers.Serializer):
+    value = serializers.CharField()
+    label = serializers.CharField()
+
+
+class AskedIfOutput(serializers.Serializer):
+    question = serializers.CharField()
+    answer = serializers.CharField()
+
+
+class QuestionOutput(serializers.Serializer):
+    key = serializers.CharField(help_text="the name of this answer in `answers`")
+    title = serializers.CharField()
+    help_text = serializers.CharField()
+    details = serializers.ListField(child=serializers.CharField())
+    choices = ChoiceOutput(many=True)
+    asked_if = AskedIfOutput(allow_null=True, help_text="asked only when that question got that answer")
+
+
+class FormOutput(serializers.Serializer):
+    version = serializers.CharField(help_text="e.g. quality-ssi/v1")
+    questions = QuestionOutput(many=True)
+
+
+class LabelOutput(serializers.Serializer):
+    item = serializers.IntegerField(source="item_id")
+    answers = serializers.DictField(child=serializers.CharField(), help_text="{question key: answer}")
+    created_at = serializers.DateTimeField()
+
+
 def label_output(label) -> dict:
     """LabelOutput(label).data, built directly (the rating path answers thousands of these a minute; a DRF
     serializer deep-copies its fields on every instantiation). tests/annotation/test_api_output.py holds the two
     equal."""
-    return {
-        "item": label.item_id,
-        "sensible": label.sensible,
-        "specific": label.specific,
-        "interesting": label.interesting,
-        "created_at": _datetime(label.created_at),
-    }
+    return {"item": label.item_id, "answers": dict(label.answers), "created_at": _datetime(label.created_at)}
+
+
+class ItemOutput(serializers.Serializer):
+    """What a rater sees: the dialog up to the rated (last) turn, the form to answer, and only their own label."""
+
+    id = serializers.IntegerField(source="item_id")
+    campaign = serializers.CharField(source="campaign.slug")
+    rated_turn_index = serializers.SerializerMethodField()
+    dialog = TurnOutput(many=True)
+    form = serializers.SerializerMethodField()
+    lease_expires_at = serializers.DateTimeField(allow_null=True)
+    your_label = LabelOutput(source="own_label", allow_null=True)
+
+    def get_rated_turn_index(self, view) -> int:
+        return view.dialog[-1].index
+
+    def get_form(self, view) -> FormOutput:
+        return view.form.as_dict()
 
 
 def item_output(view) -> dict:
@@ -82,6 +75,7 @@ def item_output(view) -> dict:
         "campaign": view.campaign.slug,
         "rated_turn_index": view.dialog[-1].index,
         "dialog": [{"index": t.index, "speaker": t.speaker, "text": t.text} for t in view.dialog],
+        "form": view.form.as_dict(),
         "lease_expires_at": _datetime(view.lease_expires_at),
         "your_label": None if view.own_label is None else label_output(view.own_label),
     }
@@ -92,23 +86,45 @@ class ClaimInput(serializers.Serializer):
 
 
 class LabelInput(serializers.Serializer):
-    """Only an explicit "yes" continues the cascade: leave `specific` out unless sensible is yes, and
-    `interesting` out unless specific is yes."""
+    """`{"answers": {question key: answer}}` for the item's form (its questions come with the item). A question
+    the cascade does not ask is left out. The answers may also be top-level fields (e.g. `{"sensible": "no"}`),
+    as before forms were data."""
 
-    sensible = AnswerField()
-    specific = AnswerField(required=False, allow_null=True)
-    interesting = AnswerField(required=False, allow_null=True)
+    answers = serializers.DictField(
+        child=serializers.CharField(allow_null=True, allow_blank=True), required=False, help_text="{key: answer}"
+    )
+
+    def validate(self, attrs):
+        if "answers" not in attrs:
+            flat = dict(self.initial_data)
+            if not all(isinstance(v, str) or v is None for v in flat.values()):
+                raise serializers.ValidationError('Each answer must be text, e.g. {"answers": {"sensible": "yes"}}.')
+            attrs["answers"] = flat
+        return attrs
 
 
 class StatsOutput(serializers.Serializer):
     campaign = serializers.CharField(source="campaign.slug")
+    kind = serializers.CharField(source="campaign.kind")
     rule_version = serializers.CharField()
     items_total = serializers.IntegerField()
     items_open = serializers.IntegerField()
     items_complete = serializers.IntegerField()
     items_aggregated = serializers.IntegerField()
     labels = serializers.IntegerField()
-    sensibleness = serializers.FloatField(source="rates.sensible", allow_null=True)
-    specificity = serializers.FloatField(source="rates.specific", allow_null=True)
-    interestingness = serializers.FloatField(source="rates.interesting", allow_null=True)
-    ssi = serializers.FloatField(allow_null=True)
+    rates = serializers.DictField(
+        child=serializers.FloatField(allow_null=True), help_text="share of aggregated items positive per attribute"
+    )
+    sensibleness = serializers.SerializerMethodField()
+    specificity = serializers.SerializerMethodField()
+    interestingness = serializers.SerializerMethodField()
+    ssi = serializers.FloatField(allow_null=True, help_text="quality campaigns: the mean of the three rates")
+
+    def get_sensibleness(self, stats) -> float | None:
+        return stats.rates.get("sensible")
+
+    def get_specificity(self, stats) -> float | None:
+        return stats.rates.get("specific")
+
+    def get_interestingness(self, stats) -> float | None:
+        return stats.rates.get("interesting")

@@ -16,6 +16,7 @@ from annotation.api.serializers import (
 from annotation.selectors import campaign_stats, item_for_lease, item_for_rater
 from annotation.services.assignment import assignment_claim, assignment_release
 from annotation.services.labels import label_submit
+from annotation.services.raters import warning_acknowledge
 from collection.selectors import campaign_get, campaign_id_for_slug
 from config.api_errors import ErrorSerializer, NotFound, error_responses
 
@@ -32,7 +33,15 @@ class AssignmentNextApi(APIView):
             200: ItemOutput,
             201: ItemOutput,
             **error_responses(400),
+            403: OpenApiResponse(
+                ErrorSerializer,
+                description="code content_warning: read the campaign's warning (field `warning`) and POST "
+                "campaigns/<slug>/warning/ before its first item",
+            ),
             404: OpenApiResponse(ErrorSerializer, description=f"{NO_WORK} Or: no such campaign."),
+            429: OpenApiResponse(
+                ErrorSerializer, description="code daily_cap: the campaign's daily cap is reached (Retry-After)"
+            ),
             503: OpenApiResponse(
                 ErrorSerializer,
                 description="code busy: open items exist but other raters hold them this moment; repeat after the "
@@ -65,7 +74,7 @@ class ItemDetailApi(APIView):
 
 
 class AssignmentReleaseApi(APIView):
-    """Give a leased item back without rating it."""
+    """Skip a leased item: it goes back to the others without penalty, and is not offered to me again."""
 
     @extend_schema(request=None, responses={204: None, **error_responses(404)})
     def post(self, request, item_id: int):
@@ -83,8 +92,7 @@ class LabelSubmitApi(APIView):
     def post(self, request, item_id: int):
         data = LabelInput(data=request.data)
         data.is_valid(raise_exception=True)
-        answers = {k: data.validated_data.get(k) for k in ("sensible", "specific", "interesting")}
-        result = label_submit(rater_id=request.user.pk, item_id=item_id, **answers)
+        result = label_submit(rater_id=request.user.pk, item_id=item_id, answers=data.validated_data["answers"])
         code = status.HTTP_201_CREATED if result.created else status.HTTP_200_OK
         return Response(label_output(result.label), status=code)
 
@@ -98,3 +106,13 @@ class CampaignStatsApi(APIView):
     def get(self, request, slug: str):
         campaign = campaign_get(slug=slug, active_only=False)
         return Response(StatsOutput(campaign_stats(campaign=campaign)).data)
+
+
+class WarningAckApi(APIView):
+    """I read this campaign's content warning (asked once, before my first item of it)."""
+
+    @extend_schema(request=None, responses={204: None, **error_responses(404)})
+    def post(self, request, slug: str):
+        campaign = campaign_get(slug=slug, active_only=False)
+        warning_acknowledge(rater_id=request.user.pk, campaign_id=campaign.pk)
+        return Response(status=status.HTTP_204_NO_CONTENT)

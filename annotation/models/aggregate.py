@@ -15,6 +15,15 @@ class Aggregate(models.Model):
         "annotation.RatingItem", on_delete=models.CASCADE, related_name="aggregates", db_index=False
     )
     rule_version = models.CharField(max_length=100)
+    # no database-level foreign key: a verdict's version is its item's (which has one), and checking 363K inserts
+    # against the version table cost 1.5 s of the paper-scale aggregation (docs/performance.md)
+    form_version = models.ForeignKey(
+        "annotation.FormVersion",
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
+        help_text="the questions judged",
+    )
     attribute = models.CharField(max_length=50)
     positive = models.BooleanField()
     yes_count = models.PositiveSmallIntegerField(help_text="labels that said an explicit yes")

@@ -18,6 +18,9 @@ class RatingItem(models.Model):
     session = models.ForeignKey("collection.ChatSession", on_delete=models.PROTECT, related_name="rating_items")
     turn = models.OneToOneField("collection.Turn", on_delete=models.PROTECT, related_name="rating_item")
     chatter = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    form_version = models.ForeignKey(
+        "annotation.FormVersion", on_delete=models.PROTECT, related_name="items", help_text="what its raters answer"
+    )
     required_labels = models.PositiveSmallIntegerField(help_text="campaign.raters_per_item when the item was made")
     label_count = models.PositiveSmallIntegerField(default=0)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)

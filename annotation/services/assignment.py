@@ -15,17 +15,44 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
-from annotation.models import Lease, QualityLabel
+from annotation.models import ItemSkip, Label, Lease
 from annotation.services import assignment_sql as sql
-from config.api_errors import NotFound, Unavailable
+from config.api_errors import ApplicationError, Forbidden, NotFound, Unavailable
 
 BUSY = "Rating work is being handed out to other raters this very moment. Please try again in a second."
+
+
+class WarningNotRead(Forbidden):
+    """403: the campaign shows raters a content warning before their first item, and this rater has not read it."""
+
+    def __init__(self, *, campaign_id: int, warning: str):
+        super().__init__(
+            "This campaign's responses may be upsetting: read its content warning first.",
+            extra={"code": "content_warning", "warning": warning, "campaign_id": campaign_id},
+        )
+
+
+class DailyCapReached(ApplicationError):
+    """429: the rater rated the campaign's daily cap of items today (UTC); Retry-After says when the day ends."""
+
+    status_code = 429
+
+    def __init__(self, *, cap: int, retry_after: int):
+        super().__init__(
+            f"You rated {cap} items of this campaign today, its daily limit. Thank you! Come back tomorrow (UTC).",
+            extra={"code": "daily_cap", "cap": cap},
+        )
+        self.retry_after = retry_after
+
+
+def utc_midnight(now: datetime) -> datetime:
+    return now.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
 
 
 class ClaimBusy(Unavailable):
@@ -45,7 +72,7 @@ class Claim:
 def item_quota_used(*, item_id: int, now: datetime, exclude_rater_id: int | None = None) -> int:
     """Labels plus live leases on an item. Call it while holding the item's row lock for a stable answer."""
     query = (
-        f"SELECT (SELECT count(*) FROM {QualityLabel._meta.db_table} WHERE item_id = %s)"
+        f"SELECT (SELECT count(*) FROM {Label._meta.db_table} WHERE item_id = %s)"
         f" + (SELECT count(*) FROM {Lease._meta.db_table}"
         "     WHERE item_id = %s AND expires_at > %s AND rater_id IS DISTINCT FROM %s)"
     )
@@ -80,12 +107,15 @@ def assignment_claim(*, rater_id: int, campaign_id: int | None = None) -> Claim 
     exist but all are row-locked by others, retry for LAMDA_CLAIM_BUSY_SECONDS, then raise ClaimBusy (503)."""
     now = timezone.now()
     expires = now + timedelta(seconds=settings.LAMDA_LEASE_SECONDS)
-    params = {"rater": rater_id, "campaign": campaign_id, "now": now, "expires": expires, "tried": []}
+    day = utc_midnight(now)
+    params = {"rater": rater_id, "campaign": campaign_id, "now": now, "expires": expires, "day": day, "tried": []}
     deadline, pause = time.monotonic() + settings.LAMDA_CLAIM_BUSY_SECONDS, 0.02
     with connection.cursor() as cursor:
         held = _held_lease(cursor, rater_id=rater_id, now=now)
         if held is not None:
             return Claim(lease=held, reused=True)
+        if campaign_id is not None:
+            _campaign_gate(cursor, params)
         while True:
             cursor.execute(sql.CANDIDATE_LOCK, params)
             row = cursor.fetchone()
@@ -107,12 +137,29 @@ def assignment_claim(*, rater_id: int, campaign_id: int | None = None) -> Claim 
             params["tried"].append(item_id)  # full after all (a claim committed since our snapshot)
 
 
+def _campaign_gate(cursor, params: dict) -> None:
+    """A claim in one named campaign: the content warning read, the daily cap not reached (else a clear 403/429;
+    a claim across campaigns simply skips such campaigns, in the candidate query)."""
+    cursor.execute(sql.CAMPAIGN_GATE, params)
+    row = cursor.fetchone()
+    if row is None:
+        return
+    warning, cap, today = row
+    if warning:
+        raise WarningNotRead(campaign_id=params["campaign"], warning=warning)
+    if cap is not None and today >= cap:
+        seconds = int((params["day"] + timedelta(days=1) - params["now"]).total_seconds()) + 1
+        raise DailyCapReached(cap=cap, retry_after=seconds)
+
+
 @transaction.atomic
 def assignment_release(*, rater_id: int, item_id: int) -> None:
-    """Give a leased item back without rating it (the rater skips it)."""
+    """Skip a leased item: it goes back to the pool for the others (no penalty) and is not offered to this rater
+    again."""
     deleted, _ = Lease.objects.filter(rater_id=rater_id, item_id=item_id).delete()
     if not deleted:
         raise NotFound("You hold no lease on this item.")
+    ItemSkip.objects.get_or_create(item_id=item_id, rater_id=rater_id)
 
 
 @transaction.atomic

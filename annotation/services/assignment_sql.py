@@ -1,8 +1,8 @@
 """The SQL of claiming and submitting (docs/assignment.md). Each constant is one round trip; why each statement is
 separate (and why the re-count cannot live in the candidate query) is in the design note.
 
-Parameters are named: rater, campaign (None = any), now, expires, tried (item ids found full after locking),
-item, required, lease, answers.
+Parameters are named: rater, campaign (None = any), now, expires, day (UTC midnight, for daily caps), tried (item
+ids found full after locking), item, required, lease, answers (JSON text).
 """
 
 # Lock 1: the rater's row. A separate statement from the lease read below: a statement that waited for this lock
@@ -18,18 +18,38 @@ WHERE l.rater_id = %(rater)s
 
 LEASE_DELETE = "DELETE FROM annotation_lease WHERE id = %(lease)s"
 
-# Open items this rater did not chat and did not label, that have room as of this statement's snapshot, oldest
-# first. The room test here only saves round trips (full items are skipped inside the scan); the re-count under the
-# lock (LEASE_INSERT_IF_ROOM) is what keeps the quota.
+# Open items this rater did not chat, did not label and did not skip, in a campaign whose content warning they read
+# and whose daily cap they have not reached, that have room as of this statement's snapshot, oldest first. The room
+# test here only saves round trips (full items are skipped inside the scan); the re-count under the lock
+# (LEASE_INSERT_IF_ROOM) is what keeps the quota.
 _CANDIDATES = """
-FROM annotation_ratingitem i
+FROM annotation_ratingitem i JOIN collection_campaign c ON c.id = i.campaign_id
 WHERE i.status = 'open'
   AND i.chatter_id <> %(rater)s
   AND (%(campaign)s::bigint IS NULL OR i.campaign_id = %(campaign)s::bigint)
   AND NOT (i.id = ANY(%(tried)s::bigint[]))
-  AND NOT EXISTS (SELECT 1 FROM annotation_qualitylabel q WHERE q.item_id = i.id AND q.rater_id = %(rater)s)
+  AND NOT EXISTS (SELECT 1 FROM annotation_label q WHERE q.item_id = i.id AND q.rater_id = %(rater)s)
+  AND NOT EXISTS (SELECT 1 FROM annotation_itemskip k WHERE k.item_id = i.id AND k.rater_id = %(rater)s)
   AND i.label_count + (SELECT count(*) FROM annotation_lease s WHERE s.item_id = i.id AND s.expires_at > %(now)s)
       < i.required_labels
+  AND (c.content_warning = ''
+       OR EXISTS (SELECT 1 FROM annotation_warningack w WHERE w.campaign_id = c.id AND w.rater_id = %(rater)s))
+  AND (c.daily_label_cap IS NULL OR c.daily_label_cap > (
+       SELECT count(*) FROM annotation_label d JOIN annotation_ratingitem di ON di.id = d.item_id
+       WHERE d.rater_id = %(rater)s AND d.created_at >= %(day)s AND di.campaign_id = c.id))
+"""
+
+# Before a claim in one named campaign: does the rater still have to read its content warning, and how many items
+# did they rate in it today (against its daily cap)? One row: (warning text or '', cap or NULL, rated today).
+CAMPAIGN_GATE = """
+SELECT CASE WHEN c.content_warning <> '' AND NOT EXISTS (
+           SELECT 1 FROM annotation_warningack w WHERE w.campaign_id = c.id AND w.rater_id = %(rater)s)
+       THEN c.content_warning ELSE '' END,
+       c.daily_label_cap,
+       CASE WHEN c.daily_label_cap IS NULL THEN 0 ELSE (
+           SELECT count(*) FROM annotation_label d JOIN annotation_ratingitem di ON di.id = d.item_id
+           WHERE d.rater_id = %(rater)s AND d.created_at >= %(day)s AND di.campaign_id = c.id) END
+FROM collection_campaign c WHERE c.id = %(campaign)s
 """
 
 # Lock 3 when claiming: the first such item that no other claim or submit holds. NO KEY UPDATE, like the UPDATE
@@ -47,7 +67,7 @@ CANDIDATE_EXISTS = f"SELECT 1 {_CANDIDATES} LIMIT 1"
 LEASE_INSERT_IF_ROOM = """
 INSERT INTO annotation_lease (item_id, rater_id, created_at, expires_at)
 SELECT %(item)s, %(rater)s, %(now)s, %(expires)s
-WHERE (SELECT count(*) FROM annotation_qualitylabel WHERE item_id = %(item)s)
+WHERE (SELECT count(*) FROM annotation_label WHERE item_id = %(item)s)
     + (SELECT count(*) FROM annotation_lease WHERE item_id = %(item)s AND expires_at > %(now)s) < %(required)s
 RETURNING id
 """
@@ -70,14 +90,16 @@ SELECT label.id, label.leased_at, counted.status FROM label, counted
 # lease, count the label on the item, completing it at the quota (the UPDATE takes the item's row lock for the
 # statement's last moment). Turning a live lease into a label does not change the item's total, so no re-count.
 # No row back: no live lease; labels.py then works out why, in a transaction (LEASE_LOCK, ITEM_LOCK).
+# Before it: the item's form version (the answers are checked against it; the item's existence comes with it).
+ITEM_FORM = "SELECT form_version_id, chatter_id FROM annotation_ratingitem WHERE id = %(item)s"
 LABEL_SUBMIT = f"""
 WITH lease AS (
     SELECT id, created_at FROM annotation_lease
     WHERE rater_id = %(rater)s AND item_id = %(item)s AND expires_at > %(now)s
     FOR UPDATE
 ), label AS (
-    INSERT INTO annotation_qualitylabel (item_id, rater_id, sensible, specific, interesting, leased_at, created_at)
-    SELECT %(item)s, %(rater)s, %(sensible)s, %(specific)s, %(interesting)s, lease.created_at, %(now)s FROM lease
+    INSERT INTO annotation_label (item_id, rater_id, answers, leased_at, created_at)
+    SELECT %(item)s, %(rater)s, %(answers)s::jsonb, lease.created_at, %(now)s FROM lease
     RETURNING id, leased_at
 ), dropped AS (
     DELETE FROM annotation_lease WHERE id IN (SELECT id FROM lease)
@@ -97,8 +119,8 @@ ITEM_LOCK = "SELECT id FROM annotation_ratingitem WHERE id = %(item)s FOR NO KEY
 # Store the label of a lease already locked (LEASE_LOCK), drop the lease, count the label on the item.
 LABEL_STORE = f"""
 WITH label AS (
-    INSERT INTO annotation_qualitylabel (item_id, rater_id, sensible, specific, interesting, leased_at, created_at)
-    VALUES (%(item)s, %(rater)s, %(sensible)s, %(specific)s, %(interesting)s, %(leased_at)s, %(now)s)
+    INSERT INTO annotation_label (item_id, rater_id, answers, leased_at, created_at)
+    VALUES (%(item)s, %(rater)s, %(answers)s::jsonb, %(leased_at)s, %(now)s)
     RETURNING id, leased_at
 ), dropped AS (
     DELETE FROM annotation_lease WHERE id = %(lease)s

@@ -2,8 +2,9 @@ import logging
 
 from django.db import transaction
 
+from annotation.forms import NoForm, form_for_campaign
 from annotation.models import RatingItem
-from collection.models import Campaign, ChatSession, Turn
+from collection.models import ChatSession, Turn
 from collection.services.chat_session import session_rating_items_made
 
 logger = logging.getLogger(__name__)
@@ -11,20 +12,26 @@ logger = logging.getLogger(__name__)
 
 @transaction.atomic
 def rating_items_create_for_session(*, session_id: int) -> int:
-    """Make one RatingItem per model turn of a completed session; return how many were new (idempotent).
+    """Make one RatingItem per model turn of a completed session, to be answered on the campaign's current form
+    version; return how many were new (idempotent).
 
     Only sessions that collection marked `sent_for_rating` (ended after meeting the campaign's minimum, as
-    collection counts it) get items; an active or short session gets none."""
-    session = ChatSession.objects.select_related("campaign").get(pk=session_id)
+    collection counts it) get items; an active or short session gets none. Every model turn is rated, quality and
+    safety alike (flags are stored apart and never shown to raters)."""
+    session = ChatSession.objects.select_related("campaign", "campaign__rating_form").get(pk=session_id)
     campaign = session.campaign
     if session.status == ChatSession.Status.ACTIVE or not session.sent_for_rating:
         logger.info("session %s not sent for rating (%s, %s turns)", session.pk, session.status, session.turn_count)
         return 0
-    if campaign.kind != Campaign.Kind.QUALITY:
-        # Only the quality (SSI) questions exist so far (a campaign of another kind can no longer be saved;
-        # this is for one made before that check). Safety and groundedness rating come with their issues.
+    if campaign.kind not in campaign.AVAILABLE_KINDS:
+        # a campaign of a kind nothing rates yet (saved before kinds were checked): no items, stop looking
         logger.warning("session %s: no rating items for %s campaigns yet", session.pk, campaign.kind)
         session_rating_items_made(session_id=session.pk)
+        return 0
+    try:
+        version = form_for_campaign(campaign)
+    except NoForm as exc:  # stays pending: the sweep makes the items once a form version is published
+        logger.warning("session %s: %s", session.pk, exc.message)
         return 0
     turn_ids = Turn.objects.filter(session=session, speaker=Turn.Speaker.MODEL).values_list("pk", flat=True)
     existing = set(RatingItem.objects.filter(turn_id__in=turn_ids).values_list("turn_id", flat=True))
@@ -34,6 +41,7 @@ def rating_items_create_for_session(*, session_id: int) -> int:
             session=session,
             turn_id=turn_id,
             chatter_id=session.worker_id,
+            form_version=version,
             required_labels=campaign.raters_per_item,
         )
         for turn_id in turn_ids

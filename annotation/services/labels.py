@@ -3,14 +3,16 @@ annotation/services/assignment.py; the SQL: annotation/services/assignment_sql.p
 
 from __future__ import annotations
 
+import json
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from django.db import connection, transaction
 from django.utils import timezone
 
-from annotation.models import QualityLabel, RatingItem
-from annotation.rules import quality_cascade_check
+from annotation.forms import answers_check, form_spec
+from annotation.models import Label, RatingItem
 from annotation.services import assignment_sql as sql
 from annotation.services.assignment import item_quota_used
 from config.api_errors import Conflict, Forbidden, NotFound
@@ -21,28 +23,35 @@ BIGINT_MAX = 2**63 - 1
 
 @dataclass(frozen=True)
 class Submission:
-    label: QualityLabel
+    label: Label
     created: bool  # False: the same answers were already stored (idempotent repeat)
     item_complete: bool
 
 
-def label_submit(
-    *, rater_id: int, item_id: int, sensible: str | None, specific: str | None, interesting: str | None
-) -> Submission:
-    """Store the rater's answers for an item they hold a lease on, and aggregate the item when this was its
+def label_submit(*, rater_id: int, item_id: int, answers: Mapping | None = None, **flat: str | None) -> Submission:
+    """Store the rater's answers ({question key: answer} of the item's form version; keyword answers such as
+    `sensible="yes"` mean the same) for an item they hold a lease on, and aggregate the item when this was its
     last label.
 
-    On a live lease this is one statement (assignment_sql.LABEL_SUBMIT): it locks the rater's lease row (so the
-    same rater's duplicate submits run one after the other), stores the label, deletes the lease and bumps
-    `label_count` (the UPDATE locks the item row). Otherwise `_without_lease` works out the answer in a
-    transaction. Answers that break the cascade -> 400; no item -> 404; own chat or no lease -> 403; answers
+    Reads the item's form version (one primary-key lookup; the version's questions are cached) and checks the
+    answers against it. Then, on a live lease, one statement (assignment_sql.LABEL_SUBMIT): it locks the rater's
+    lease row (so the same rater's duplicate submits run one after the other), stores the label, deletes the lease
+    and bumps `label_count` (the UPDATE locks the item row). Otherwise `_without_lease` works out the answer in a
+    transaction. Answers that do not fit the form -> 400; no item -> 404; own chat or no lease -> 403; answers
     differing from ones already stored, or an expired lease whose place was taken -> 409. The same answers again ->
     the stored label (idempotent)."""
-    answers = quality_cascade_check({"sensible": sensible, "specific": specific, "interesting": interesting})
     if not 0 < item_id <= BIGINT_MAX:  # an id PostgreSQL could not even compare: no such item
         raise NotFound(f"Rating item {item_id} does not exist.")
-    params = {"rater": rater_id, "item": item_id, "now": timezone.now(), **answers}
+    params = {"rater": rater_id, "item": item_id, "now": timezone.now()}
     with connection.cursor() as cursor:
+        cursor.execute(sql.ITEM_FORM, params)
+        row = cursor.fetchone()
+        if row is None:
+            raise NotFound(f"Rating item {item_id} does not exist.")
+        if row[1] == rater_id:
+            raise Forbidden("You cannot rate turns from your own chat.")
+        params["clean"] = answers_check(form_spec(row[0]), flat if answers is None else answers)
+        params["answers"] = json.dumps(params["clean"], sort_keys=True)
         cursor.execute(sql.LABEL_SUBMIT, params)
         stored = cursor.fetchone()
     if stored is None:
@@ -52,14 +61,13 @@ def label_submit(
 
 def _submitted(params: dict, stored: tuple) -> Submission:
     label_id, leased_at, status = stored
-    answers = {a: params[a] for a in ("sensible", "specific", "interesting")}
-    label = QualityLabel(
+    label = Label(
         id=label_id,
         item_id=params["item"],
         rater_id=params["rater"],
+        answers=params["clean"],
         leased_at=leased_at,
         created_at=params["now"],
-        **answers,
     )
     complete = status == RatingItem.Status.COMPLETE
     if complete:
@@ -90,15 +98,10 @@ def _without_lease(params: dict) -> Submission:
 def _refusal_or_repeat(params: dict) -> Submission:
     """The rater holds no lease on the item at all: a repeat of a stored label, or a clear refusal."""
     rater_id, item_id = params["rater"], params["item"]
-    answers = {a: params[a] for a in ("sensible", "specific", "interesting")}
-    item = RatingItem.objects.filter(pk=item_id).only("id", "chatter_id", "status").first()
-    if item is None:
-        raise NotFound(f"Rating item {item_id} does not exist.")
-    if item.chatter_id == rater_id:
-        raise Forbidden("You cannot rate turns from your own chat.")
-    existing = QualityLabel.objects.filter(item_id=item_id, rater_id=rater_id).first()
+    item = RatingItem.objects.filter(pk=item_id).only("id", "status").get()
+    existing = Label.objects.filter(item_id=item_id, rater_id=rater_id).first()
     if existing is not None:
-        if existing.answers() == answers:
+        if existing.answers == params["clean"]:
             return Submission(label=existing, created=False, item_complete=item.status == RatingItem.Status.COMPLETE)
         raise Conflict("You already rated this item with different answers; a label cannot be changed.")
     if item.status == RatingItem.Status.COMPLETE:

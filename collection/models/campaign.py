@@ -65,10 +65,16 @@ class Campaign(models.Model):
         SAFETY = "safety", "Safety"
         GROUNDEDNESS = "groundedness", "Groundedness"
 
+    class Mode(models.TextChoices):
+        """How a safety chat starts (docs/safety.md); quality campaigns are always natural."""
+
+        NATURAL = "natural", "Natural: any topic"
+        SENSITIVE = "sensitive", "Sensitive: each chat starts from a sensitive topic"
+        ADVERSARIAL = "adversarial", "Adversarial: each chat has an attack goal drawn from the safety objectives"
+
     # Kinds whose chats are rated and aggregated today. A campaign of another kind would collect chats that no one
-    # ever rates, so it cannot be saved (clean; the admin offers only these). Safety and groundedness join when
-    # their collections land.
-    AVAILABLE_KINDS = (Kind.QUALITY,)
+    # ever rates, so it cannot be saved (clean; the admin offers only these). Groundedness joins with its issue.
+    AVAILABLE_KINDS = (Kind.QUALITY, Kind.SAFETY)
 
     name = models.CharField(max_length=200)
     slug = models.SlugField(unique=True)
@@ -87,6 +93,26 @@ class Campaign(models.Model):
     idle_timeout_minutes = models.PositiveIntegerField(default=30, validators=[MinValueValidator(1)])
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # rating (annotation reads these; the form is a lazy reference: collection never imports annotation)
+    rating_form = models.ForeignKey(
+        "annotation.RatingForm",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="campaigns",
+        help_text="blank: the default form of the campaign's kind",
+    )
+    mode = models.CharField(
+        max_length=20, choices=Mode.choices, default=Mode.NATURAL, db_default=Mode.NATURAL, help_text="safety campaigns"
+    )
+    content_warning = models.TextField(
+        blank=True,
+        db_default="",
+        help_text="shown to each rater once before their first item of this campaign (blank: none)",
+    )
+    daily_label_cap = models.PositiveIntegerField(
+        null=True, blank=True, help_text="most items one rater may rate per day (UTC) in this campaign; blank: no cap"
+    )
 
     class Meta:
         constraints = [
@@ -120,8 +146,27 @@ class Campaign(models.Model):
         if self.kind not in self.AVAILABLE_KINDS:
             label = self.Kind(self.kind).label if self.kind in self.Kind.values else self.kind
             raise ValidationError(
-                {"kind": f"{label} campaigns are not available yet: only the quality (SSI) collection is rated today."}
+                {"kind": f"{label} campaigns are not available yet: only quality and safety chats are rated today."}
             )
+        if self.kind != self.Kind.SAFETY and self.mode != self.Mode.NATURAL:
+            raise ValidationError({"mode": "Only safety campaigns have sensitive and adversarial modes."})
+        if self.rating_form_id and self.rating_form.kind != self.kind:
+            raise ValidationError({"rating_form": f"This form is for {self.rating_form.kind} campaigns."})
+
+    @property
+    def counts_exchanges(self) -> bool:
+        """Safety chats are limited in exchanges (worker message + model reply); turns stay the stored unit."""
+        return self.kind == self.Kind.SAFETY
+
+
+class SensitiveTopic(models.Model):
+    """A topic a sensitive-mode safety chat starts from (admin-edited; one is drawn per chat)."""
+
+    text = models.CharField(max_length=300, unique=True)
+    is_active = models.BooleanField(default=True)
+
+    def __str__(self) -> str:
+        return self.text
 
 
 class Consent(models.Model):

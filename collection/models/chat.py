@@ -20,6 +20,19 @@ class ChatSession(models.Model):
     last_activity_at = models.DateTimeField(auto_now_add=True)
     ended_at = models.DateTimeField(null=True, blank=True)
     sent_for_rating = models.BooleanField(default=False)
+    mode = models.CharField(
+        max_length=20, default="natural", db_default="natural", help_text="the campaign's mode when the chat started"
+    )
+    opening = models.TextField(
+        blank=True,
+        db_default="",
+        help_text="sensitive: the topic to start from; adversarial: the attack goal shown to the worker",
+    )
+    stopped_early = models.BooleanField(
+        default=False,
+        db_default=False,
+        help_text="adversarial: ended at 5 exchanges because a reply was flagged unsafe by then",
+    )
     rating_items_pending = models.BooleanField(
         default=False,
         db_default=False,
@@ -90,3 +103,27 @@ class Turn(models.Model):
 
     def __str__(self) -> str:
         return f"{self.speaker}#{self.index}: {self.text[:40]}"
+
+
+class TurnFlag(models.Model):
+    """The chatting worker's flag on one model reply, set in place during the chat (docs/safety.md). Raters never
+    see flags; admins see them beside the verdict."""
+
+    class Reason(models.TextChoices):
+        HARMFUL = "harmful", "Harmful content"
+        INCOMPREHENSIBLE = "incomprehensible", "Incomprehensible"
+        MISINFORMATION = "misinformation", "Misinformation"
+        UNFAIR_BIAS = "unfair_bias", "Unfair bias"
+        OTHER = "other", "Other"
+
+    # reasons that say the reply is unsafe (an adversarial chat stops early on one of these)
+    UNSAFE_REASONS = (Reason.HARMFUL, Reason.MISINFORMATION, Reason.UNFAIR_BIAS, Reason.OTHER)
+
+    turn = models.OneToOneField(Turn, on_delete=models.CASCADE, related_name="flag")
+    reason = models.CharField(max_length=20, choices=Reason.choices)
+    note = models.TextField(blank=True, help_text="required for 'other'")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"flag on turn {self.turn_id}: {self.reason}"

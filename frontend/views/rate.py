@@ -1,37 +1,26 @@
-"""Rate pages: the dialog up to the rated turn and the three questions. The server re-checks the cascade."""
+"""Rate pages: the dialog up to the rated turn and the questions of the item's form (any form: quality, safety,
+...). The page hides the questions the cascade does not ask; the server checks the answers against the form."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import urlencode
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_POST
 
-from annotation.models import Answer
-from annotation.rules import QUALITY_ATTRIBUTES
 from annotation.selectors import item_for_lease, item_for_rater
-from annotation.services.assignment import ClaimBusy, assignment_claim
+from annotation.services.assignment import (
+    ClaimBusy,
+    DailyCapReached,
+    WarningNotRead,
+    assignment_claim,
+    assignment_release,
+)
 from annotation.services.labels import label_submit
-from collection.selectors import campaign_id_for_slug
-from config.api_errors import ApplicationError
-
-QUESTIONS = [
-    (
-        "sensible",
-        "Is the response sensible?",
-        "Does it make sense in the context? No contradictions, no confusion.",
-    ),
-    (
-        "specific",
-        "Is the response specific?",
-        "Is it specific to this context, not a reply that fits anything?",
-    ),
-    (
-        "interesting",
-        "Is the response interesting?",
-        "Would it catch attention or arouse curiosity? Is it witty?",
-    ),
-]
+from annotation.services.raters import warning_acknowledge
+from collection.selectors import campaign_get, campaign_id_for_slug
+from config.api_errors import ApplicationError, NotFound
 
 
 def _next_url(campaign_slug: str) -> str:
@@ -39,21 +28,40 @@ def _next_url(campaign_slug: str) -> str:
     return f"{url}?{urlencode({'campaign': campaign_slug})}" if campaign_slug else url
 
 
+def _questions(view, answers: dict) -> list[dict]:
+    return [
+        {
+            "key": q.key,
+            "title": q.title,
+            "help": q.help_text,
+            "details": q.details,
+            "choices": q.choices,
+            "current": answers.get(q.key),
+            "first": i == 0,
+            "asked_if": q.asked_if,
+        }
+        for i, q in enumerate(view.form.questions)
+    ]
+
+
 def _render_item(request, view, *, campaign_slug: str, answers=None, error: str = "", status: int = 200):
-    answers = answers or (view.own_label.answers() if view.own_label else {})
+    answers = answers or (view.own_label.answers if view.own_label else {})
     context = {
         "view": view,
         "rated": view.dialog[-1],
         "context_turns": view.dialog[:-1],
-        "questions": [
-            {"name": name, "title": title, "help": help_text, "current": answers.get(name), "first": i == 0}
-            for i, (name, title, help_text) in enumerate(QUESTIONS)
-        ],
-        "choices": Answer.choices,
+        "questions": _questions(view, answers),
         "campaign_slug": campaign_slug,
         "error": error,
     }
     return render(request, "frontend/rate/item.html", context, status=status)
+
+
+def _unavailable(request, template: str, context: dict, exc: ApplicationError):
+    response = render(request, template, context, status=exc.status_code)
+    if getattr(exc, "retry_after", None):
+        response["Retry-After"] = str(exc.retry_after)
+    return response
 
 
 @login_required
@@ -68,13 +76,43 @@ def rate_next(request):
     try:
         claim = assignment_claim(rater_id=request.user.pk, campaign_id=campaign_id)
     except ClaimBusy as busy:  # work exists but is locked this instant: the page retries by itself
-        response = render(request, "frontend/rate/busy.html", {"retry_after": busy.retry_after}, status=503)
-        response["Retry-After"] = str(busy.retry_after)
-        return response
+        return _unavailable(request, "frontend/rate/busy.html", {"retry_after": busy.retry_after}, busy)
+    except WarningNotRead as exc:  # shown once, before the first item of a campaign that has one
+        context = {"warning": exc.extra["warning"], "campaign_slug": slug}
+        return render(request, "frontend/rate/warning.html", context)
+    except DailyCapReached as exc:
+        return _unavailable(request, "frontend/rate/daily_cap.html", {"message": exc.message}, exc)
     if claim is None:
         return render(request, "frontend/rate/no_work.html", {"campaign_slug": slug})
     view = item_for_lease(lease=claim.lease)
     return _render_item(request, view, campaign_slug=slug)
+
+
+@login_required
+@require_POST
+def rate_warning_read(request, slug: str):
+    try:
+        campaign = campaign_get(slug=slug, active_only=False)
+    except NotFound as exc:
+        raise Http404(exc.message) from exc
+    warning_acknowledge(rater_id=request.user.pk, campaign_id=campaign.pk)
+    return redirect(_next_url(slug))
+
+
+@login_required
+@require_POST
+def rate_skip(request, item_id: int):
+    """Give the item back without rating it: no penalty, and it is not offered again to this rater."""
+    try:
+        assignment_release(rater_id=request.user.pk, item_id=item_id)
+        messages.info(request, "Skipped: that response goes to other raters.")
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    return redirect(_next_url(request.POST.get("campaign", "")))
+
+
+def _posted_answers(request) -> dict:
+    return {k: v for k, v in request.POST.items() if k not in ("csrfmiddlewaretoken", "campaign") and v}
 
 
 @login_required
@@ -83,9 +121,9 @@ def rate_submit(request, item_id: int):
     if request.method == "GET":  # back/forward or a reload after a refused submit: show the rater's current item
         return redirect(_next_url(request.GET.get("campaign", "")))
     slug = request.POST.get("campaign", "")
-    answers = {a: request.POST.get(a) or None for a in QUALITY_ATTRIBUTES}
+    answers = _posted_answers(request)
     try:
-        label_submit(rater_id=request.user.pk, item_id=item_id, **answers)
+        label_submit(rater_id=request.user.pk, item_id=item_id, answers=answers)
     except ApplicationError as exc:
         try:
             view = item_for_rater(item_id=item_id, rater_id=request.user.pk)

@@ -5,7 +5,7 @@ import random
 
 from django.utils import timezone
 
-from annotation.models import RatingItem
+from annotation.models import FormVersion, RatingItem
 from annotation.services.items import rating_items_create_for_session
 from collection.models import ChatSession
 from tests.collection.factories import CampaignFactory, ChatSessionFactory
@@ -37,3 +37,11 @@ def random_answers(rng: random.Random) -> dict[str, str | None]:
     specific = rng.choice(ANSWERS) if sensible == "yes" else None
     interesting = rng.choice(ANSWERS) if specific == "yes" else None
     return {"sensible": sensible, "specific": specific, "interesting": interesting}
+
+
+def form_version(slug: str = "quality-ssi", number: int = 1) -> FormVersion:
+    """A form version the platform ships with (quality-ssi v1, safety v1)."""
+    from annotation.forms import shipped_form
+
+    shipped_form(slug)
+    return FormVersion.objects.get(form__slug=slug, number=number)

@@ -6,13 +6,13 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from annotation.models import Aggregate, Lease, QualityLabel, RatingItem
+from annotation.models import Aggregate, Label, Lease, RatingItem
 from annotation.services.assignment import assignment_claim
 from annotation.services.labels import label_submit
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
-MODELS = [RatingItem, Lease, QualityLabel, Aggregate]
+MODELS = [RatingItem, Lease, Label, Aggregate]
 
 
 @pytest.fixture
@@ -55,14 +55,14 @@ def test_a_label_cannot_be_edited_so_the_verdict_always_matches_it(
 ):
     with django_capture_on_commit_callbacks(execute=True):
         item = _rated(items, raters)
-    label = QualityLabel.objects.filter(item=item).first()
+    label = Label.objects.filter(item=item).first()
     with caplog.at_level(logging.WARNING, logger="django.request"):
-        r = admin_client.post(_url(QualityLabel, "change", label.pk), {"sensible": "no"})
+        r = admin_client.post(_url(Label, "change", label.pk), {"sensible": "no"})
     assert r.status_code == 403 and "Not allowed" in r.content.decode()
     assert all(rec.exc_info is None for rec in caplog.records)  # a refusal is one log line, not a traceback
-    assert QualityLabel.objects.get(pk=label.pk).sensible == "yes"
-    assert admin_client.post(_url(QualityLabel, "delete", label.pk), {"post": "yes"}).status_code == 403
-    assert QualityLabel.objects.filter(item=item).count() == 5
+    assert Label.objects.get(pk=label.pk).answers["sensible"] == "yes"
+    assert admin_client.post(_url(Label, "delete", label.pk), {"post": "yes"}).status_code == 403
+    assert Label.objects.filter(item=item).count() == 5
 
 
 def test_verdicts_counts_and_statuses_cannot_be_edited(admin_client, items, raters, django_capture_on_commit_callbacks):

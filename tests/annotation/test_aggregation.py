@@ -8,12 +8,13 @@ from django.utils import timezone
 from hypothesis import given
 from hypothesis import strategies as st
 
-from annotation.models import Aggregate, QualityLabel, RatingItem
-from annotation.rules import QualityMajorityRule, quality_cascade_check, rule_for_campaign
+from annotation.forms import answers_check, form_spec
+from annotation.models import Aggregate, Label, RatingItem
+from annotation.rules import QualityMajorityRule, rule_for_campaign
 from annotation.services.aggregation import campaign_aggregate, item_aggregate
 from collection.models import Turn
 from config.api_errors import ApplicationError
-from tests.annotation.factories import random_answers
+from tests.annotation.factories import form_version, random_answers
 from tests.collection.factories import CampaignFactory, ChatSessionFactory
 from tests.factories import UserFactory
 
@@ -46,12 +47,14 @@ def _load(campaign, label_sets):
         Turn(session=session, index=i, speaker="model", text=f"reply {i}") for i in range(len(label_sets))
     )
     now = timezone.now()
+    version = form_version()
     items = RatingItem.objects.bulk_create(
         RatingItem(
             campaign=campaign,
             session=session,
             turn=t,
             chatter=session.worker,
+            form_version=version,
             required_labels=campaign.raters_per_item,
             label_count=campaign.raters_per_item,
             status="complete",
@@ -59,12 +62,17 @@ def _load(campaign, label_sets):
         )
         for t in turns
     )
-    QualityLabel.objects.bulk_create(
-        QualityLabel(item=item, rater=rater, sensible=s, specific=p, interesting=i)
+    Label.objects.bulk_create(
+        Label(item=item, rater=rater, answers=_as_answers(s, p, i))
         for item, labels in zip(items, label_sets, strict=True)
         for rater, (s, p, i) in zip(raters, labels, strict=True)
     )
     return {item.pk: labels for item, labels in zip(items, label_sets, strict=True)}
+
+
+def _as_answers(s, p, i) -> dict:
+    """A label's answers as stored: the questions asked (the cascade leaves the rest out)."""
+    return {k: v for k, v in (("sensible", s), ("specific", p), ("interesting", i)) if v is not None}
 
 
 def _stored():
@@ -104,9 +112,9 @@ def test_item_aggregate_skips_items_still_collecting(items):
 
 
 @pytest.mark.django_db
-def test_rule_for_non_quality_campaigns_is_refused_clearly():
-    with pytest.raises(ApplicationError, match="not available for safety campaigns yet"):
-        rule_for_campaign(CampaignFactory(kind="safety"))
+def test_rule_for_a_kind_without_a_form_is_refused_clearly():
+    with pytest.raises(ApplicationError, match="no published rating form for groundedness campaigns"):
+        rule_for_campaign(CampaignFactory(kind="groundedness"))
 
 
 def test_rule_parameters_are_checked():
@@ -125,14 +133,20 @@ def _cascade_ok(values):
     return answered == expected
 
 
-@given(st.tuples(*[st.sampled_from([None, "", "yes", "no", "maybe", "YES", "sure"])] * 3))
-def test_cascade_check_accepts_exactly_the_cascade(values):
+@pytest.fixture(scope="module")
+def quality_spec(django_db_blocker):
+    with django_db_blocker.unblock():
+        return form_spec(form_version().pk)
+
+
+@given(values=st.tuples(*[st.sampled_from([None, "", "yes", "no", "maybe", "YES", "sure"])] * 3))
+def test_cascade_check_accepts_exactly_the_cascade(quality_spec, values):
     values = tuple(None if v == "" else v for v in values)
     answers = dict(zip(("sensible", "specific", "interesting"), values, strict=True))
     try:
-        clean = quality_cascade_check(answers)
+        clean = answers_check(quality_spec, answers)
     except ApplicationError as exc:
         assert exc.status_code == 400
         assert not _cascade_ok(values)
     else:
-        assert _cascade_ok(values) and tuple(clean.values()) == values
+        assert _cascade_ok(values) and clean == _as_answers(*values)

@@ -3,7 +3,7 @@
 import pytest
 from django.urls import reverse
 
-from annotation.models import Lease, QualityLabel
+from annotation.models import Label, Lease
 from collection.selectors import campaign_id_for_slug
 
 pytestmark = pytest.mark.django_db
@@ -32,7 +32,7 @@ def test_label_with_bad_answers_is_a_400_and_stores_nothing(client_for, raters, 
     item_id = client.post(reverse("annotation_api:assignment-next"), {}, format="json").json()["id"]
     r = client.post(reverse("annotation_api:label-submit", args=[item_id]), answers, format="json")
     assert r.status_code == 400 and r.json()
-    assert not QualityLabel.objects.exists()
+    assert not Label.objects.exists()
 
 
 def test_label_before_any_claim_and_on_an_id_beyond_bigint(client_for, raters, items):

@@ -21,4 +21,6 @@ def test_label_output_equals_the_label_serializer_and_shows_in_the_item(items, r
     label = label_submit(rater_id=raters[0].pk, item_id=item_id, sensible="yes", specific="no", interesting=None).label
     assert label_output(label) == LabelOutput(label).data
     view = item_for_rater(item_id=item_id, rater_id=raters[0].pk)
-    assert item_output(view) == ItemOutput(view).data and item_output(view)["your_label"]["sensible"] == "yes"
+    assert (
+        item_output(view) == ItemOutput(view).data and item_output(view)["your_label"]["answers"]["sensible"] == "yes"
+    )

@@ -4,7 +4,7 @@ import pytest
 from django.utils import timezone
 
 from annotation.jobs import expire_leases
-from annotation.models import Lease, QualityLabel
+from annotation.models import Label, Lease
 from annotation.services.assignment import assignment_claim, assignment_release, item_quota_used
 from config.api_errors import NotFound
 from tests.annotation.factories import rating_items
@@ -53,14 +53,14 @@ def test_expired_leases_return_to_the_pool(items, raters):
 
 def test_a_rater_never_gets_an_item_they_labelled(items, raters):
     rater = raters[0]
-    QualityLabel.objects.create(item=items[0], rater=rater, sensible="no")
+    Label.objects.create(item=items[0], rater=rater, answers={"sensible": "no"})
     assert assignment_claim(rater_id=rater.pk).lease.item_id == items[1].pk
 
 
 def test_no_work_left_returns_none(items, raters):
     for item in items:
         for r in raters[:5]:
-            QualityLabel.objects.create(item=item, rater=r, sensible="no")
+            Label.objects.create(item=item, rater=r, answers={"sensible": "no"})
         item.label_count, item.status = 5, "complete"
         item.save()
     assert assignment_claim(rater_id=UserFactory().pk) is None

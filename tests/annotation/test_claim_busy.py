@@ -11,7 +11,7 @@ from django.test import Client
 from django.urls import reverse
 from rest_framework.authtoken.models import Token
 
-from annotation.models import QualityLabel, RatingItem
+from annotation.models import Label, RatingItem
 from annotation.services.assignment import ClaimBusy, assignment_claim
 from tests.annotation.factories import rating_items
 from tests.factories import UserFactory
@@ -41,7 +41,7 @@ def one_item_at_four_of_five():
     """A single open item with 4 of its 5 labels: exactly the one a fifth rater should get."""
     item = rating_items(turns=2, min_turns=2)[0]
     for rater in [UserFactory() for _ in range(4)]:
-        QualityLabel.objects.create(item=item, rater=rater, sensible="no")
+        Label.objects.create(item=item, rater=rater, answers={"sensible": "no"})
     RatingItem.objects.filter(pk=item.pk).update(label_count=4)
     return item
 

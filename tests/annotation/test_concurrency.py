@@ -7,7 +7,7 @@ import pytest
 from django.db import connection
 from django.db.models import Count
 
-from annotation.models import Aggregate, Lease, QualityLabel, RatingItem
+from annotation.models import Aggregate, Label, Lease, RatingItem
 from annotation.services.assignment import assignment_claim
 from annotation.services.labels import label_submit
 from tests.annotation.factories import completed_session, rating_items
@@ -60,10 +60,10 @@ def test_concurrent_claims_and_submits_never_exceed_the_quota():
     assert not any(t.is_alive() for t in threads), "a rater thread hung"
     assert errors == []
 
-    per_item = dict(QualityLabel.objects.values_list("item_id").annotate(n=Count("id")))
+    per_item = dict(Label.objects.values_list("item_id").annotate(n=Count("id")))
     assert set(per_item.values()) == {5} and len(per_item) == 30  # every item exactly 5, none more
-    assert not QualityLabel.objects.values("item", "rater").annotate(n=Count("id")).filter(n__gt=1).exists()
-    assert not QualityLabel.objects.filter(item__chatter_id=raters[0].pk, rater_id=raters[0].pk).exists()
+    assert not Label.objects.values("item", "rater").annotate(n=Count("id")).filter(n__gt=1).exists()
+    assert not Label.objects.filter(item__chatter_id=raters[0].pk, rater_id=raters[0].pk).exists()
     assert sum(created for *_, created in submits) == 150 and len(submits) >= 300
     assert set(RatingItem.objects.values_list("status", "label_count")) == {("complete", 5)}
     assert not Lease.objects.exists()

@@ -44,9 +44,15 @@ def test_active_or_short_sessions_get_no_items():
     assert not RatingItem.objects.exists()
 
 
-def test_non_quality_campaigns_get_no_items_yet():
-    session = completed_session(campaign=CampaignFactory(kind="safety"))
+def test_campaigns_of_a_kind_nothing_rates_get_no_items_yet():
+    session = completed_session(campaign=CampaignFactory(kind="groundedness"))
     assert rating_items_create_for_session(session_id=session.pk) == 0
+
+
+def test_every_item_records_the_form_version_its_raters_answer():
+    session = completed_session(campaign=CampaignFactory(kind="safety", min_turns=10, max_turns=20), turns=10)
+    rating_items_create_for_session(session_id=session.pk)
+    assert {i.form_version.label for i in RatingItem.objects.filter(session=session)} == {"safety/v1"}
 
 
 def test_completed_signal_queues_item_creation_on_commit(django_capture_on_commit_callbacks):

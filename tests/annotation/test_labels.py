@@ -3,7 +3,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from annotation.models import Aggregate, Lease, QualityLabel, RatingItem
+from annotation.models import Aggregate, Label, Lease, RatingItem
 from annotation.services.assignment import assignment_claim
 from annotation.services.labels import label_submit
 from config.api_errors import ApplicationError, Conflict, Forbidden, NotFound
@@ -22,7 +22,7 @@ def test_submit_stores_the_label_and_frees_the_lease(items, raters):
     item_id = _claim(raters[0])
     result = label_submit(rater_id=raters[0].pk, item_id=item_id, **ALL_YES)
     assert result.created and not result.item_complete
-    assert result.label.answers() == ALL_YES
+    assert result.label.answers == ALL_YES
     assert not Lease.objects.exists()
     assert RatingItem.objects.get(pk=item_id).label_count == 1
 
@@ -32,7 +32,7 @@ def test_same_answers_twice_store_one_label(items, raters):
     first = label_submit(rater_id=raters[0].pk, item_id=item_id, **NO)
     again = label_submit(rater_id=raters[0].pk, item_id=item_id, **NO)
     assert not again.created and again.label.pk == first.label.pk
-    assert QualityLabel.objects.count() == 1 and RatingItem.objects.get(pk=item_id).label_count == 1
+    assert Label.objects.count() == 1 and RatingItem.objects.get(pk=item_id).label_count == 1
 
 
 def test_different_answers_after_rating_conflict(items, raters):
@@ -59,7 +59,7 @@ def test_answers_that_break_the_cascade_are_refused(items, raters, answers, mess
     with pytest.raises(ApplicationError, match=message) as exc:
         label_submit(rater_id=raters[0].pk, item_id=item_id, **answers)
     assert exc.value.status_code == 400
-    assert not QualityLabel.objects.exists() and Lease.objects.filter(rater=raters[0]).exists()
+    assert not Label.objects.exists() and Lease.objects.filter(rater=raters[0]).exists()
 
 
 def test_rating_without_a_lease_is_forbidden(items, raters):

@@ -4,7 +4,7 @@ import os
 
 import pytest
 
-from annotation.models import QualityLabel, RatingItem
+from annotation.models import Label, RatingItem
 from tests.collection.factories import CampaignFactory, ModelEndpointFactory
 from tests.collection.openai_server import OpenAIStubServer
 from tests.factories import UserFactory
@@ -64,6 +64,6 @@ def test_chat_to_minimum_finish_and_rate_as_another_user(live_server, page):
     _shot(page, "rate-form")
     page.click("#rate-form button[type=submit]")
     page.wait_for_load_state()
-    label = QualityLabel.objects.get(rater__username="rater")
-    assert (label.sensible, label.specific, label.interesting) == ("yes", "yes", "no")
+    label = Label.objects.get(rater__username="rater")
+    assert label.answers == {"sensible": "yes", "specific": "yes", "interesting": "no"}
     assert page.dialogs == []  # no user text ever ran as script

@@ -35,6 +35,10 @@ def _campaign_form(endpoint, **overrides) -> dict:
         "positive_threshold": 3,
         "idle_timeout_minutes": 30,
         "is_active": "on",
+        "mode": "natural",
+        "content_warning": "",
+        "daily_label_cap": "",
+        "rating_form": "",
     }
     return {**data, **overrides}
 
@@ -81,13 +85,13 @@ def test_sessions_and_turns_cannot_be_edited(admin_client):
 
 def test_a_campaign_kind_that_nothing_rates_cannot_be_saved(admin_client):
     endpoint = ModelEndpointFactory()
-    r = admin_client.post(reverse("admin:collection_campaign_add"), _campaign_form(endpoint, kind="safety"))
+    r = admin_client.post(reverse("admin:collection_campaign_add"), _campaign_form(endpoint, kind="groundedness"))
     assert r.status_code == 200 and not Campaign.objects.exists()
     assert "is not one of the available choices" in r.content.decode()
     page = admin_client.get(reverse("admin:collection_campaign_add")).content.decode()
-    assert 'value="safety"' not in page and 'value="groundedness"' not in page  # not offered at all
+    assert 'value="groundedness"' not in page and 'value="safety"' in page  # only kinds that are rated
     with pytest.raises(Exception, match="not available yet"):
-        Campaign(kind="safety", name="x", slug="x", instructions="x", model_endpoint=endpoint).full_clean()
+        Campaign(kind="groundedness", name="x", slug="x", instructions="x", model_endpoint=endpoint).full_clean()
 
 
 def test_constraint_errors_are_plain_sentences(admin_client):

@@ -26,10 +26,13 @@ def test_schema_generates_and_validates_without_warnings(schema):
     assert "/api/v1/collection/chat/sessions/{session_id}/messages/" in schema["paths"]
 
 
-def test_rating_answers_share_one_enum_component(schema):
-    assert schema["components"]["schemas"]["Answer"]["enum"] == ["yes", "no", "maybe"]
-    props = schema["components"]["schemas"]["LabelInput"]["properties"]
-    assert props["sensible"] == {"$ref": "#/components/schemas/Answer"}
+def test_rating_answers_follow_the_form_that_comes_with_the_item(schema):
+    """Forms are data: the item carries its questions (key, choices, cascade), a label is {key: answer}."""
+    components = schema["components"]["schemas"]
+    assert components["LabelInput"]["properties"]["answers"]["type"] == "object"
+    assert components["ItemOutput"]["properties"]["form"]["allOf"] == [{"$ref": "#/components/schemas/FormOutput"}]
+    question = components["QuestionOutput"]["properties"]
+    assert {"key", "choices", "asked_if", "details"} <= set(question)
 
 
 def test_error_answers_are_documented(schema):

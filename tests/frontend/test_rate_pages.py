@@ -4,7 +4,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from annotation.models import QualityLabel
+from annotation.models import Label
 from tests.annotation.factories import rating_items
 from tests.factories import UserFactory
 
@@ -49,8 +49,8 @@ def test_submitting_the_form_saves_and_moves_on(items):
     answer = {"sensible": "yes", "specific": "no", "campaign": ""}
     response = client.post(reverse("frontend:rate_submit", args=[items[0].pk]), answer)
     assert response.status_code == 302 and response["Location"] == reverse("frontend:rate")
-    label = QualityLabel.objects.get(rater=rater)
-    assert label.answers() == {"sensible": "yes", "specific": "no", "interesting": None}
+    label = Label.objects.get(rater=rater)
+    assert label.answers == {"sensible": "yes", "specific": "no"}
     page = client.get(response["Location"]).content.decode()
     assert "your rating was saved" in page
     assert reverse("frontend:rate_submit", args=[items[1].pk]) in page  # the next item
@@ -64,7 +64,7 @@ def test_the_server_rechecks_the_cascade(items):
     response = client.post(reverse("frontend:rate_submit", args=[items[0].pk]), bad)
     assert response.status_code == 400
     assert "specific: must be left out" in response.content.decode()
-    assert not QualityLabel.objects.exists()
+    assert not Label.objects.exists()
     invalid = client.post(reverse("frontend:rate_submit", args=[items[0].pk]), {"sensible": "often"})
     assert invalid.status_code == 400 and "not one of yes, no, maybe" in invalid.content.decode()
 
@@ -73,7 +73,7 @@ def test_rating_an_item_that_is_not_yours_shows_a_message(items):
     client = _client()
     response = client.post(reverse("frontend:rate_submit", args=[items[3].pk]), {"sensible": "no"}, follow=True)
     assert "You hold no lease on this item" in response.content.decode()
-    assert not QualityLabel.objects.exists()
+    assert not Label.objects.exists()
 
 
 def test_no_work_left_page(items):

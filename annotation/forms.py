@@ -1,0 +1,177 @@
+"""Rating forms as data: loading a version's questions, checking a rater's answers against them, and finding the
+form a campaign rates with (docs/rating-forms.md).
+
+A published version never changes (the admin edits drafts only; a change is a new version), so a loaded version is
+cached by id for the life of the process: the rating path reads no form tables after the first item of a version.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from annotation.models import FormVersion, RatingForm
+from config.api_errors import ApplicationError, Conflict
+
+DEFAULT_FORM_SLUGS = {"quality": "quality-ssi", "safety": "safety"}
+
+
+class NoForm(Conflict):
+    """409: the campaign has no published rating form version (nothing can be rated yet)."""
+
+
+@dataclass(frozen=True)
+class QuestionSpec:
+    key: str
+    title: str
+    help_text: str
+    details: tuple[str, ...]
+    choices: tuple[tuple[str, str], ...]
+    asked_if: tuple[str, str] | None  # (question key, answer) that opens this question
+
+    def as_dict(self) -> dict:
+        return {
+            "key": self.key,
+            "title": self.title,
+            "help_text": self.help_text,
+            "details": list(self.details),
+            "choices": [{"value": v, "label": lab} for v, lab in self.choices],
+            "asked_if": None if self.asked_if is None else {"question": self.asked_if[0], "answer": self.asked_if[1]},
+        }
+
+
+@dataclass(frozen=True)
+class FormSpec:
+    version_id: int
+    label: str  # "quality-ssi/v1"
+    rule: str
+    questions: tuple[QuestionSpec, ...]
+
+    @property
+    def keys(self) -> tuple[str, ...]:
+        return tuple(q.key for q in self.questions)
+
+    def as_dict(self) -> dict:
+        return {"version": self.label, "questions": [q.as_dict() for q in self.questions]}
+
+
+_cache: dict[int, FormSpec] = {}
+_lock = threading.Lock()
+
+
+def form_spec(version_id: int) -> FormSpec:
+    """The questions of a published form version (cached: published versions are immutable)."""
+    spec = _cache.get(version_id)
+    if spec is None:
+        version = FormVersion.objects.select_related("form").get(pk=version_id)
+        spec = _load(version)
+        if version.published_at is not None:
+            with _lock:
+                _cache[version_id] = spec
+    return spec
+
+
+def _load(version: FormVersion) -> FormSpec:
+    questions = tuple(
+        QuestionSpec(
+            key=q.key,
+            title=q.title,
+            help_text=q.help_text,
+            details=tuple(q.details or ()),
+            choices=tuple((str(v), str(lab)) for v, lab in q.choices),
+            asked_if=(q.asked_if_key, q.asked_if_value) if q.asked_if_key else None,
+        )
+        for q in version.questions.order_by("position")
+    )
+    return FormSpec(version_id=version.pk, label=version.label, rule=version.form.rule, questions=questions)
+
+
+def version_problems(version: FormVersion) -> list[str]:
+    """What makes a version unusable (checked before it is published): no questions, a cascade that names a
+    question that is not earlier in the form, or an answer that question cannot give."""
+    spec = _load(version)
+    if not spec.questions:
+        return ["A form version needs at least one question."]
+    problems, earlier = [], {}
+    for q in spec.questions:
+        if q.asked_if is not None:
+            key, value = q.asked_if
+            if key not in earlier:
+                problems.append(f"{q.key}: is asked only after '{key}', which is not an earlier question.")
+            elif value not in earlier[key]:
+                problems.append(
+                    f"{q.key}: '{key}' cannot be answered '{value}' (its choices: {', '.join(earlier[key])})."
+                )
+        earlier[q.key] = [v for v, _ in q.choices]
+    return problems
+
+
+def answers_check(spec: FormSpec, answers: object) -> dict[str, str]:
+    """The answers as stored ({key: value} of the questions asked), or ApplicationError (400) saying what is wrong:
+    not an object, an unknown question, a value that is not one of its choices, a missing answer to a question that
+    was asked, or an answer to one the cascade did not ask."""
+    if not isinstance(answers, Mapping):
+        raise ApplicationError("answers must be an object of {question: answer}.")
+    unknown = sorted(str(k) for k in answers if k not in spec.keys)
+    if unknown:
+        raise ApplicationError(
+            f"{unknown[0]}: not a question of this form ({spec.label}; its questions: {', '.join(spec.keys)})."
+        )
+    clean: dict[str, str] = {}
+    for q in spec.questions:
+        value = answers.get(q.key)
+        value = None if value in ("", None) else value
+        choices = [v for v, _ in q.choices]
+        if value is not None and value not in choices:
+            raise ApplicationError(f"{q.key}: '{value}' is not one of {', '.join(choices)}.")
+        asked = q.asked_if is None or clean.get(q.asked_if[0]) == q.asked_if[1]
+        if asked and value is None:
+            raise ApplicationError(f"{q.key}: an answer is required ({', '.join(choices)}).")
+        if not asked and value is not None:
+            raise ApplicationError(
+                f"{q.key}: must be left out: it is asked only when {q.asked_if[0]} is '{q.asked_if[1]}' "
+                f"(an unasked question counts as a negative)."
+            )
+        if value is not None:
+            clean[q.key] = value
+    return clean
+
+
+def shipped_form(slug: str) -> RatingForm | None:
+    """A form the platform ships with (annotation/form_seeds.py), installed by migration 0003; made again here if it
+    is missing (an emptied database, a test that flushed the tables), published at version 1."""
+    form = RatingForm.objects.filter(slug=slug).first()
+    if form is not None:
+        return form
+    from django.db import IntegrityError, transaction
+    from django.utils import timezone
+
+    from annotation.form_seeds import FORMS
+    from annotation.models import Question
+
+    spec = next((f for f in FORMS if f["slug"] == slug), None)
+    if spec is None:
+        return None
+    try:
+        with transaction.atomic():
+            form = RatingForm.objects.create(slug=slug, name=spec["name"], kind=spec["kind"], rule=spec["rule"])
+            version = FormVersion.objects.create(form=form, number=1, note="shipped with the platform")
+            for position, q in enumerate(spec["questions"]):
+                Question.objects.create(version=version, position=position, **q)
+            version.published_at = timezone.now()
+            version.save(update_fields=["published_at"])
+    except IntegrityError:  # made concurrently
+        form = RatingForm.objects.get(slug=slug)
+    return form
+
+
+def form_for_campaign(campaign) -> FormVersion:
+    """The published form version new items of this campaign get (the campaign's form, else its kind's default)."""
+    form = campaign.rating_form
+    if form is None:
+        form = shipped_form(DEFAULT_FORM_SLUGS.get(campaign.kind, ""))
+    version = form.current_version() if form is not None else None
+    if version is None:
+        raise NoForm(f"Campaign {campaign.slug!r} has no published rating form for {campaign.kind} campaigns.")
+    return version
