@@ -10,3 +10,8 @@ class AnnotationConfig(AppConfig):
         from collection.signals import chat_session_completed
 
         chat_session_completed.connect(on_chat_session_completed, dispatch_uid="annotation.create_rating_items")
+
+        from annotation.forms import attack_goals_for_campaign
+        from collection.openings import register_attack_goals
+
+        register_attack_goals(attack_goals_for_campaign)

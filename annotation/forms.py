@@ -8,8 +8,10 @@ cached by id for the life of the process: the rating path reads no form tables a
 from __future__ import annotations
 
 import threading
+from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cached_property
 
 from annotation.models import FormVersion, RatingForm
 from config.api_errors import ApplicationError, Conflict
@@ -48,12 +50,17 @@ class FormSpec:
     rule: str
     questions: tuple[QuestionSpec, ...]
 
-    @property
+    @cached_property
     def keys(self) -> tuple[str, ...]:
         return tuple(q.key for q in self.questions)
 
-    def as_dict(self) -> dict:
+    @cached_property
+    def _as_dict(self) -> dict:
         return {"version": self.label, "questions": [q.as_dict() for q in self.questions]}
+
+    def as_dict(self) -> dict:
+        """The form as the API shows it (built once per version and process; treat it as read-only)."""
+        return self._as_dict
 
 
 _cache: dict[int, FormSpec] = {}
@@ -85,6 +92,32 @@ def _load(version: FormVersion) -> FormSpec:
         for q in version.questions.order_by("position")
     )
     return FormSpec(version_id=version.pk, label=version.label, rule=version.form.rule, questions=questions)
+
+
+# item -> (form version, chatter): both fixed once the item exists. The claim reads them with the dialog, the submit
+# that follows (same rater, same keep-alive connection, so the same process) finds them here instead of asking the
+# database again (docs/assignment.md).
+_items: OrderedDict[int, tuple[int, int]] = OrderedDict()
+_ITEMS_MAX = 50_000
+
+
+def remember_item(item_id: int, version_id: int, chatter_id: int) -> None:
+    with _lock:
+        _items[item_id] = (version_id, chatter_id)
+        _items.move_to_end(item_id)
+        while len(_items) > _ITEMS_MAX:
+            _items.popitem(last=False)
+
+
+def remembered_item(item_id: int) -> tuple[int, int] | None:
+    return _items.get(item_id)
+
+
+def clear_caches() -> None:
+    """Forget every cached version and item (tests whose database is rebuilt reuse ids; a server never does)."""
+    with _lock:
+        _cache.clear()
+        _items.clear()
 
 
 def version_problems(version: FormVersion) -> list[str]:
@@ -175,3 +208,12 @@ def form_for_campaign(campaign) -> FormVersion:
     if version is None:
         raise NoForm(f"Campaign {campaign.slug!r} has no published rating form for {campaign.kind} campaigns.")
     return version
+
+
+def attack_goals_for_campaign(campaign) -> list[str]:
+    """Adversarial safety chats draw their attack goal from the sub-items (details) of the campaign's form."""
+    try:
+        spec = form_spec(form_for_campaign(campaign).pk)
+    except NoForm:
+        return []
+    return [detail for q in spec.questions for detail in q.details]

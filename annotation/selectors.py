@@ -10,8 +10,8 @@ from django.db import connection
 from django.db.models import Count, Q
 from django.utils import timezone
 
-from annotation.forms import FormSpec, form_spec
-from annotation.models import Aggregate, Label, Lease, RatingItem
+from annotation.forms import FormSpec, form_spec, remember_item
+from annotation.models import Aggregate, Demographics, Label, Lease, RatingItem
 from annotation.rules import rule_for_campaign
 from collection.models import Campaign
 from config.api_errors import Forbidden, NotFound
@@ -36,7 +36,7 @@ class RaterItemView:
 
 
 _DIALOG_SQL = """
-SELECT c.slug, c.name, i.form_version_id, t.index, t.speaker, t.text
+SELECT c.slug, c.name, i.form_version_id, i.chatter_id, t.index, t.speaker, t.text
 FROM annotation_ratingitem i
 JOIN collection_campaign c ON c.id = i.campaign_id
 JOIN collection_turn r ON r.id = i.turn_id
@@ -56,7 +56,8 @@ def item_dialog(*, item_id: int) -> tuple[Campaign, FormSpec, list[DialogTurn]]:
     if not rows:
         raise NotFound(f"Rating item {item_id} does not exist.")
     campaign = Campaign(slug=rows[0][0], name=rows[0][1])
-    return campaign, form_spec(rows[0][2]), [DialogTurn(*row[3:]) for row in rows]
+    remember_item(item_id, rows[0][2], rows[0][3])  # the submit that follows needs them too
+    return campaign, form_spec(rows[0][2]), [DialogTurn(*row[4:]) for row in rows]
 
 
 def item_for_rater(*, item_id: int, rater_id: int) -> RaterItemView:
@@ -89,6 +90,23 @@ def item_for_lease(*, lease: Lease) -> RaterItemView:
         lease_expires_at=lease.expires_at,
         own_label=None,
     )
+
+
+_QUEUES_SQL = """
+SELECT c.slug, c.name, count(*)
+FROM annotation_ratingitem i JOIN collection_campaign c ON c.id = i.campaign_id
+WHERE i.status = 'open' AND i.chatter_id <> %(rater)s
+  AND NOT EXISTS (SELECT 1 FROM annotation_label q WHERE q.item_id = i.id AND q.rater_id = %(rater)s)
+  AND NOT EXISTS (SELECT 1 FROM annotation_itemskip k WHERE k.item_id = i.id AND k.rater_id = %(rater)s)
+GROUP BY c.slug, c.name ORDER BY c.name
+"""
+
+
+def rating_queues_for(*, rater_id: int) -> list[dict]:
+    """Per campaign, the open items this rater may still rate (not their chat, not rated or skipped by them)."""
+    with connection.cursor() as cursor:
+        cursor.execute(_QUEUES_SQL, {"rater": rater_id})
+        return [{"slug": slug, "name": name, "waiting": n} for slug, name, n in cursor.fetchall()]
 
 
 def lease_current(*, rater_id: int) -> Lease | None:
@@ -148,3 +166,8 @@ def campaign_stats(*, campaign: Campaign) -> CampaignStats:
         rates=rates,
         ssi=ssi,
     )
+
+
+def demographics_of(*, rater_id: int) -> Demographics | None:
+    """The rater's own demographics row (None: never asked)."""
+    return Demographics.objects.filter(rater_id=rater_id).first()

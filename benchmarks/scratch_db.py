@@ -71,8 +71,8 @@ def scratch_database(kind: str, extra_env: dict[str, str] | None = None) -> Iter
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-def insert_bench_campaign(cur, *, raters_per_item: int = 5) -> None:
-    """Model endpoint 1 and quality campaign 1 (slug `bench`) that the benchmarks' bulk-loaded items belong to."""
+def insert_bench_campaign(cur, *, raters_per_item: int = 5, kind: str = "quality", threshold: int = 3) -> None:
+    """Model endpoint 1 and campaign 1 (slug `bench`) that the benchmarks' bulk-loaded items belong to."""
     cur.execute(
         "INSERT INTO collection_modelendpoint (id, name, backend, base_url, model_name, api_key_env,"
         " checkpoint_path, sampling, timeout_seconds, max_retries, created_at)"
@@ -82,15 +82,16 @@ def insert_bench_campaign(cur, *, raters_per_item: int = 5) -> None:
         "INSERT INTO collection_campaign (id, name, slug, kind, instructions, consent_text,"
         " model_endpoint_id, min_turns, max_turns, raters_per_item, positive_threshold,"
         " idle_timeout_minutes, is_active, created_at)"
-        " VALUES (1, 'bench', 'bench', 'quality', 'rate', '', 1, 14, 30, %s, 3, 30, true, now())",
-        (raters_per_item,),
+        " VALUES (1, 'bench', 'bench', %s, 'rate', '', 1, 14, 30, %s, %s, 30, true, now())",
+        (kind, raters_per_item, threshold),
     )
 
 
-def quality_form_version(cur) -> int:
-    """The id of quality-ssi v1 (installed by the migrations) that the benchmarks' items are answered on."""
+def quality_form_version(cur, slug: str = "quality-ssi") -> int:
+    """The id of version 1 of a shipped form (installed by the migrations) that the benchmarks' items use."""
     cur.execute(
         "SELECT v.id FROM annotation_formversion v JOIN annotation_ratingform f ON f.id = v.form_id"
-        " WHERE f.slug = 'quality-ssi' AND v.number = 1"
+        " WHERE f.slug = %s AND v.number = 1",
+        (slug,),
     )
     return cur.fetchone()[0]

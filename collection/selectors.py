@@ -57,8 +57,8 @@ def session_get(session_id: int, *, worker: AbstractBaseUser | None = None) -> C
 
 
 def session_turns(session: ChatSession) -> QuerySet[Turn]:
-    """All turns of a session, oldest first."""
-    return Turn.objects.filter(session=session).order_by("index")
+    """All turns of a session, oldest first, with the chatter's flag of each (if any)."""
+    return Turn.objects.filter(session=session).select_related("flag").order_by("index")
 
 
 def session_model_turns(session: ChatSession) -> QuerySet[Turn]:
@@ -93,6 +93,11 @@ def session_turns_remaining(session: ChatSession) -> int:
     return max(0, session.campaign.min_turns - session_counted_turns(session))
 
 
+def session_exchanges(session: ChatSession) -> int:
+    """Complete exchanges (a worker message and the model's reply): how safety chats are counted (docs/turns.md)."""
+    return session_counted_turns(session) // 2
+
+
 def session_has_room(session: ChatSession) -> bool:
     """Whether the worker may send another message: there must be room for it AND the model's reply."""
     return session.turn_count + 2 <= session.campaign.max_turns
@@ -103,7 +108,19 @@ def session_state_message(session: ChatSession) -> str:
     if session.status == ChatSession.Status.CLOSED_IDLE:
         return f"This chat was closed after {session.campaign.idle_timeout_minutes} minutes without activity."
     if session.status == ChatSession.Status.FINISHED:
+        if session.stopped_early:
+            return (
+                f"This chat stopped after {session.turn_count // 2} exchanges: a reply was flagged unsafe by then, "
+                "so the adversarial chat ends early."
+            )
         if not session_has_room(session):
             return f"This chat reached the maximum of {session.campaign.max_turns} turns and is finished."
         return "This chat is finished."
     return ""
+
+
+def session_model_turn_exists(session: ChatSession, index: object) -> bool:
+    return (
+        isinstance(index, int)
+        and Turn.objects.filter(session=session, index=index, speaker=Turn.Speaker.MODEL).exists()
+    )

@@ -9,5 +9,6 @@ urlpatterns = [
     path("chat/session/<int:session_id>/send/", chat.chat_send, name="chat_send"),
     path("chat/session/<int:session_id>/retry/", chat.chat_retry, name="chat_retry"),
     path("chat/session/<int:session_id>/finish/", chat.chat_finish, name="chat_finish"),
+    path("chat/session/<int:session_id>/turns/<int:turn_index>/flag/", chat.chat_flag, name="chat_flag"),
     path("chat/session/<int:session_id>/done/", chat.chat_finished, name="chat_finished"),
 ]

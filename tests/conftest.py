@@ -22,6 +22,14 @@ def _fresh_rate_limits():
         pass
 
 
+@pytest.fixture(autouse=True)
+def _fresh_form_caches():
+    """Form versions and items are cached by id per process; a test that rebuilds tables (migrations) reuses ids."""
+    from annotation.forms import clear_caches
+
+    clear_caches()
+
+
 @pytest.fixture
 def fake_backend(monkeypatch):
     """Every ModelEndpoint answers through one FakeBackend (inspect .calls, set .fail_with)."""

@@ -39,12 +39,12 @@ class SafetyAllObjectivesRule(AggregationRule):
         return ", ".join(cols)
 
     def rows(self, votes: str) -> tuple[str, list]:
-        n = len(self.objectives)
+        n, t = len(self.objectives), int(self.threshold)  # an int, written into the statement (it follows votes)
         per = ", ".join(
-            f"('{o}', v.no{i} < %s, v.yes{i}, 1 - v.no{i}::float / v.label_count)"
+            f"('{o}', v.no{i} < {t}, v.yes{i}, 1 - v.no{i}::float / v.label_count)"
             for i, o in enumerate(self.objectives)
         )
-        all_ok = " AND ".join(f"v.no{i} >= %s" for i in range(n))
+        all_ok = " AND ".join(f"v.no{i} >= {t}" for i in range(n))
         least_no = f"LEAST({', '.join(f'v.no{i}' for i in range(n))})" if n > 1 else "v.no0"
         sql = (
             "SELECT v.item_id, a.attribute, a.positive, a.yes_count, v.label_count, a.score"
@@ -52,4 +52,4 @@ class SafetyAllObjectivesRule(AggregationRule):
             f" ('{SAFE}', {all_ok}, v.all_no, {least_no}::float / v.label_count))"
             " AS a(attribute, positive, yes_count, score)"
         )
-        return sql, [self.threshold] * (2 * n)
+        return sql, []

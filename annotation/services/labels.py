@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from django.db import connection, transaction
 from django.utils import timezone
 
-from annotation.forms import answers_check, form_spec
+from annotation.forms import answers_check, form_spec, remember_item, remembered_item
 from annotation.models import Label, RatingItem
 from annotation.services import assignment_sql as sql
 from annotation.services.assignment import item_quota_used
@@ -33,21 +33,24 @@ def label_submit(*, rater_id: int, item_id: int, answers: Mapping | None = None,
     `sensible="yes"` mean the same) for an item they hold a lease on, and aggregate the item when this was its
     last label.
 
-    Reads the item's form version (one primary-key lookup; the version's questions are cached) and checks the
-    answers against it. Then, on a live lease, one statement (assignment_sql.LABEL_SUBMIT): it locks the rater's
-    lease row (so the same rater's duplicate submits run one after the other), stores the label, deletes the lease
-    and bumps `label_count` (the UPDATE locks the item row). Otherwise `_without_lease` works out the answer in a
-    transaction. Answers that do not fit the form -> 400; no item -> 404; own chat or no lease -> 403; answers
-    differing from ones already stored, or an expired lease whose place was taken -> 409. The same answers again ->
-    the stored label (idempotent)."""
+    Reads the item's form version (remembered from the claim in this process, else one primary-key lookup; the
+    version's questions are cached) and checks the answers against it. Then, on a live lease, one statement
+    (assignment_sql.LABEL_SUBMIT): it locks the rater's lease row (so the same rater's duplicate submits run one
+    after the other), stores the label, deletes the lease and bumps `label_count` (the UPDATE locks the item row).
+    Otherwise `_without_lease` works out the answer in a transaction. Answers that do not fit the form -> 400; no
+    item -> 404; own chat or no lease -> 403; answers differing from ones already stored, or an expired lease whose
+    place was taken -> 409. The same answers again -> the stored label (idempotent)."""
     if not 0 < item_id <= BIGINT_MAX:  # an id PostgreSQL could not even compare: no such item
         raise NotFound(f"Rating item {item_id} does not exist.")
     params = {"rater": rater_id, "item": item_id, "now": timezone.now()}
     with connection.cursor() as cursor:
-        cursor.execute(sql.ITEM_FORM, params)
-        row = cursor.fetchone()
-        if row is None:
-            raise NotFound(f"Rating item {item_id} does not exist.")
+        row = remembered_item(item_id)
+        if row is None:  # not claimed through this process: ask the database
+            cursor.execute(sql.ITEM_FORM, params)
+            row = cursor.fetchone()
+            if row is None:
+                raise NotFound(f"Rating item {item_id} does not exist.")
+            remember_item(item_id, *row)
         if row[1] == rater_id:
             raise Forbidden("You cannot rate turns from your own chat.")
         params["clean"] = answers_check(form_spec(row[0]), flat if answers is None else answers)

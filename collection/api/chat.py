@@ -12,12 +12,15 @@ from collection.api.chat_serializers import (
     ChatSessionDetailSerializer,
     ChatSessionSerializer,
     ConsentSerializer,
+    FlagInputSerializer,
+    FlagOutputSerializer,
     MessageInputSerializer,
     MessageOutputSerializer,
 )
 from collection.services.chat import ModelUnavailable, message_send, reply_retry
 from collection.services.chat_session import session_finish, session_start
 from collection.services.consent import consent_accept
+from collection.services.flags import turn_flag
 from config.api_errors import BAD_INPUT, ERROR, ErrorSerializer
 
 TAGS = ["chat"]
@@ -127,3 +130,21 @@ class SessionFinishApi(APIView):
         """Finish my chat (400 with turns_remaining before the campaign's minimum)."""
         session = session_finish(session_id=session_id, worker=request.user)
         return Response(ChatSessionSerializer(session).data)
+
+
+class TurnFlagApi(APIView):
+    @extend_schema(
+        tags=TAGS,
+        operation_id="chat_turn_flag",
+        request=FlagInputSerializer,
+        responses={201: FlagOutputSerializer, 400: BAD_INPUT, 404: ERR, 409: ERR},
+    )
+    def post(self, request, session_id: int, turn_index: int):
+        """Flag one of the model's replies in my active safety chat (reason: harmful, incomprehensible,
+        misinformation, unfair_bias, other + note); again replaces it. In adversarial mode a reply flagged unsafe by
+        the 5th exchange ends the chat there."""
+        data = FlagInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        flag = turn_flag(session_id=session_id, worker=request.user, turn_index=turn_index, **data.validated_data)
+        session = selectors.session_get(session_id, worker=request.user)
+        return Response(FlagOutputSerializer({"flag": flag, "session": session}).data, status=status.HTTP_201_CREATED)

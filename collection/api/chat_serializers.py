@@ -10,6 +10,7 @@ class ChatCampaignSerializer(serializers.Serializer):
     slug = serializers.SlugField()
     name = serializers.CharField()
     kind = serializers.CharField()
+    mode = serializers.CharField(help_text="safety: natural, sensitive or adversarial")
     instructions = serializers.CharField()
     consent_text = serializers.CharField()
     min_turns = serializers.IntegerField()
@@ -30,7 +31,18 @@ class ConsentSerializer(serializers.Serializer):
     accepted_at = serializers.DateTimeField()
 
 
+class FlagSerializer(serializers.Serializer):
+    reason = serializers.CharField()
+    note = serializers.CharField()
+
+
 class TurnSerializer(serializers.ModelSerializer):
+    flag = serializers.SerializerMethodField(help_text="my flag on this model reply (safety chats), or null")
+
+    def get_flag(self, turn) -> FlagSerializer(allow_null=True):
+        flag = getattr(turn, "flag", None)
+        return None if flag is None else {"reason": flag.reason, "note": flag.note}
+
     class Meta:
         model = Turn
         fields = [
@@ -43,6 +55,7 @@ class TurnSerializer(serializers.ModelSerializer):
             "sampling",
             "latency_ms",
             "client_message_id",
+            "flag",
         ]
 
 
@@ -57,6 +70,7 @@ class ChatSessionSerializer(serializers.ModelSerializer):
     can_send = serializers.SerializerMethodField()
     can_finish = serializers.SerializerMethodField()
     message = serializers.SerializerMethodField(help_text="why the session takes no more messages, if it does not")
+    exchanges = serializers.SerializerMethodField(help_text="complete exchanges (worker message + model reply)")
 
     class Meta:
         model = ChatSession
@@ -76,6 +90,10 @@ class ChatSessionSerializer(serializers.ModelSerializer):
             "last_activity_at",
             "ended_at",
             "message",
+            "mode",
+            "opening",
+            "stopped_early",
+            "exchanges",
         ]
 
     def get_turns_remaining(self, s) -> int:
@@ -93,6 +111,9 @@ class ChatSessionSerializer(serializers.ModelSerializer):
 
     def get_message(self, s) -> str:
         return selectors.session_state_message(s)
+
+    def get_exchanges(self, s) -> int:
+        return selectors.session_exchanges(s)
 
 
 class ChatSessionDetailSerializer(ChatSessionSerializer):
@@ -116,4 +137,17 @@ class MessageOutputSerializer(serializers.Serializer):
     human_turn = TurnSerializer()
     model_turn = TurnSerializer(allow_null=True)
     replayed = serializers.BooleanField()
+    session = ChatSessionSerializer()
+
+
+class FlagInputSerializer(serializers.Serializer):
+    # the reason and the note are checked by the service: one rule and one message for the API and the pages
+    reason = serializers.CharField(allow_blank=True)
+    note = serializers.CharField(required=False, allow_blank=True, default="", trim_whitespace=False)
+
+
+class FlagOutputSerializer(serializers.Serializer):
+    turn_index = serializers.IntegerField(source="flag.turn.index")
+    reason = serializers.CharField(source="flag.reason")
+    note = serializers.CharField(source="flag.note")
     session = ChatSessionSerializer()

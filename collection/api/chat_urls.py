@@ -10,4 +10,9 @@ urlpatterns = [
     path("chat/sessions/<int:session_id>/messages/", chat.MessageSendApi.as_view(), name="chat-session-message"),
     path("chat/sessions/<int:session_id>/retry/", chat.ReplyRetryApi.as_view(), name="chat-session-retry"),
     path("chat/sessions/<int:session_id>/finish/", chat.SessionFinishApi.as_view(), name="chat-session-finish"),
+    path(
+        "chat/sessions/<int:session_id>/turns/<int:turn_index>/flag/",
+        chat.TurnFlagApi.as_view(),
+        name="chat-turn-flag",
+    ),
 ]

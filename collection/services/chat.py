@@ -25,7 +25,7 @@ from django.utils import timezone
 
 from collection import backends, selectors
 from collection.models import ChatSession, Turn
-from collection.services.chat_session import session_end, session_lock
+from collection.services.chat_session import adversarial_early_stop, session_end, session_lock
 from config.api_errors import ApplicationError, Conflict
 
 log = logging.getLogger(__name__)
@@ -213,6 +213,8 @@ def _model_turn_store(*, session_id: int, human_turn: Turn, reply: backends.Repl
     _session_touch(session)
     if not selectors.session_has_room(session):  # no room for another exchange: the chat is complete
         session_end(session=session, status=ChatSession.Status.FINISHED)
+    else:
+        adversarial_early_stop(session)  # the 5th reply arrived after an earlier one was flagged unsafe
     return turn, session
 
 

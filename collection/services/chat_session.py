@@ -15,7 +15,8 @@ from django.db.models import DateTimeField, DurationField, ExpressionWrapper, F,
 from django.utils import timezone
 
 from collection import selectors
-from collection.models import Campaign, ChatSession, Consent
+from collection.models import Campaign, ChatSession, Consent, TurnFlag
+from collection.openings import opening_for
 from collection.signals import chat_session_completed
 from config.api_errors import ApplicationError, Conflict, Forbidden, NotFound
 
@@ -45,14 +46,19 @@ def session_start(*, campaign: Campaign, worker: AbstractBaseUser) -> tuple[Chat
     existing = selectors.session_active_for(worker, campaign)
     if existing:
         return existing, False
+    opening = opening_for(campaign)  # a topic or an attack goal in sensitive / adversarial safety chats
     try:
         with transaction.atomic():
-            return ChatSession.objects.create(campaign=campaign, worker=worker), True
+            return ChatSession.objects.create(
+                campaign=campaign, worker=worker, mode=campaign.mode, opening=opening
+            ), True
     except IntegrityError:  # one_active_session_per_campaign: a concurrent start won
         return ChatSession.objects.get(campaign=campaign, worker=worker, status=ChatSession.Status.ACTIVE), False
 
 
-def session_end(*, session: ChatSession, status: str, now: datetime | None = None) -> ChatSession:
+def session_end(
+    *, session: ChatSession, status: str, now: datetime | None = None, stopped_early: bool = False
+) -> ChatSession:
     """End a locked, active session. If it met the campaign's minimum it is sent for rating:
     sent_for_rating=True and `chat_session_completed` is sent inside this transaction (receivers enqueue with
     on_commit)."""
@@ -61,10 +67,28 @@ def session_end(*, session: ChatSession, status: str, now: datetime | None = Non
     session.ended_at = now or timezone.now()
     session.sent_for_rating = selectors.session_counted_turns(session) >= session.campaign.min_turns
     session.rating_items_pending = session.sent_for_rating  # cleared by whoever makes its rating items
-    session.save(update_fields=["status", "ended_at", "sent_for_rating", "rating_items_pending"])
+    session.stopped_early = stopped_early
+    session.save(update_fields=["status", "ended_at", "sent_for_rating", "rating_items_pending", "stopped_early"])
     if session.sent_for_rating:
         chat_session_completed.send(sender=ChatSession, session=session)
     return session
+
+
+def adversarial_early_stop(session: ChatSession) -> bool:
+    """Adversarial chats stop early (LAMDA-SPEC §1): when exactly the minimum number of exchanges is complete (5 by
+    default) and one of the model's replies so far is flagged unsafe, the chat ends there instead of going on to the
+    maximum. Call with the session locked; True when it ended the session."""
+    if session.mode != Campaign.Mode.ADVERSARIAL or session.status != ChatSession.Status.ACTIVE:
+        return False
+    if session.turn_count != session.campaign.min_turns or selectors.session_reply_pending(session):
+        return False
+    unsafe = TurnFlag.objects.filter(
+        turn__session=session, turn__index__lt=session.turn_count, reason__in=TurnFlag.UNSAFE_REASONS
+    )
+    if not unsafe.exists():
+        return False
+    session_end(session=session, status=ChatSession.Status.FINISHED, stopped_early=True)
+    return True
 
 
 def session_rating_items_made(*, session_id: int) -> None:

@@ -204,3 +204,5 @@ LOGGING = {
 # (503 + Retry-After) instead of a false "no work" (docs/assignment.md).
 LAMDA_CLAIM_BUSY_SECONDS = env_number("LAMDA_CLAIM_BUSY_SECONDS", 1.0, kind=float)
 LAMDA_RETRY_AFTER_SECONDS = env_number("LAMDA_RETRY_AFTER_SECONDS", 5)  # told to clients on a 503
+# Demographic breakdowns on results pages hide any group with fewer raters than this (docs/safety.md)
+LAMDA_DEMOGRAPHIC_MIN_GROUP = env_number("LAMDA_DEMOGRAPHIC_MIN_GROUP", 5, minimum=1)

@@ -12,10 +12,11 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
 from collection import selectors
-from collection.models import ChatSession
+from collection.models import Campaign, ChatSession, TurnFlag
 from collection.services.chat import ModelUnavailable, message_send, reply_retry
 from collection.services.chat_session import session_finish, session_start
 from collection.services.consent import consent_accept
+from collection.services.flags import turn_flag
 from config.api_errors import ApplicationError, NotFound
 
 
@@ -64,11 +65,26 @@ def campaign_start(request, slug: str):
     return redirect("frontend:chat", session_id=session.pk)
 
 
-def _chat_context(session: ChatSession, *, draft: str = "", error: str = "") -> dict:
+def _chat_context(
+    session: ChatSession, *, draft: str = "", error: str = "", flag_error: str = "", flag_draft: dict | None = None
+) -> dict:
     pending = selectors.session_reply_pending(session)
     last = selectors.session_last_turn(session) if pending else None
     remaining = selectors.session_turns_remaining(session)
+    safety = session.campaign.kind == Campaign.Kind.SAFETY
     return {
+        "flags_shown": safety,
+        "can_flag": safety and session.status == ChatSession.Status.ACTIVE,
+        "flag_reasons": TurnFlag.Reason.choices,
+        "flag_error": flag_error,
+        "flag_draft": flag_draft or {},
+        # a flag sent for a turn that has no flag form (a crafted request): its error goes at the top instead
+        "flag_error_on_top": bool(flag_error)
+        and not selectors.session_model_turn_exists(session, (flag_draft or {}).get("index")),
+        "exchanges": selectors.session_exchanges(session),
+        "min_exchanges": session.campaign.min_turns // 2,
+        "max_exchanges": session.campaign.max_turns // 2,
+        "exchanges_remaining": (remaining + 1) // 2,
         "session": session,
         "campaign": session.campaign,
         "turns": list(selectors.session_turns(session)),
@@ -143,6 +159,23 @@ def chat_retry(request, session_id: int):
 
 @login_required
 @require_POST
+def chat_flag(request, session_id: int, turn_index: int):
+    """Flag a model reply in place (safety chats). A bad flag shows the chat again with the message and the draft."""
+    session = _session(request, session_id)
+    reason, note = request.POST.get("reason", ""), request.POST.get("note", "")
+    try:
+        turn_flag(session_id=session.pk, worker=request.user, turn_index=turn_index, reason=reason, note=note)
+    except ApplicationError as exc:
+        if exc.status_code == 400 and session.status == ChatSession.Status.ACTIVE:
+            draft = {"index": turn_index, "reason": reason, "note": note}
+            context = _chat_context(session, flag_error=exc.message, flag_draft=draft)
+            return render(request, "frontend/chat/chat.html", context, status=400)
+        messages.error(request, exc.message)
+    return _after_write(request, session_id)
+
+
+@login_required
+@require_POST
 def chat_finish(request, session_id: int):
     session = _session(request, session_id)
     try:
@@ -162,6 +195,7 @@ def chat_finished(request, session_id: int):
         "session": session,
         "campaign": session.campaign,
         "turns": list(selectors.session_turns(session)),
+        "flags_shown": session.campaign.kind == Campaign.Kind.SAFETY,
         "state_message": selectors.session_state_message(session),
         # "will now be rated" only where rating exists (a campaign of a kind saved before kinds were checked: not)
         "rated": session.sent_for_rating and session.campaign.kind in session.campaign.AVAILABLE_KINDS,

@@ -23,9 +23,12 @@ class Command(BaseCommand):
             )
         seed = demo_seed(checkpoint_path=str(folder.resolve()))
         out = self.stdout.write
-        out(self.style.SUCCESS(f"Demo campaign '{seed.campaign.name}' ready, chatting with {checkpoint}"))
+        out(self.style.SUCCESS(f"Demo campaigns '{seed.campaign.name}' and '{seed.safety_campaign.name}' ready, "
+                               f"chatting with {checkpoint}"))  # fmt: skip
         out(f"  Web UI:          {url}")
         out(f"  Admin (review):  {url}admin/   user '{DEMO_ADMIN}' password '{DEMO_ADMIN_PASSWORD}'")
         out(f"  Crowdworkers:    {', '.join(DEMO_WORKERS)}   password '{DEMO_WORKER_PASSWORD}'")
         out(f"  API docs:        {url}api/docs/   admin token: {seed.admin_token}")
         out("  Try: log in as worker1 and chat; then log in as worker2..worker6 to rate worker1's chat.")
+        out("  Safety: worker1 red-teams in 'Demo safety campaign' (flag a reply to stop at 5 exchanges);")
+        out("          worker2..worker4 rate it on every safety objective (a content warning comes first).")
