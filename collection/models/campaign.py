@@ -83,9 +83,11 @@ class Campaign(models.Model):
     consent_text = models.TextField(blank=True)
     model_endpoint = models.ForeignKey(ModelEndpoint, on_delete=models.PROTECT, related_name="campaigns")
     min_turns = models.PositiveSmallIntegerField(
-        default=14, validators=[MinValueValidator(2)], help_text="at least one exchange: 2 turns"
+        default=14,
+        validators=[MinValueValidator(2)],
+        help_text="turns = utterances of either party, at least 2; quality: 14, safety: 10 (5 exchanges)",
     )
-    max_turns = models.PositiveSmallIntegerField(default=30)
+    max_turns = models.PositiveSmallIntegerField(default=30, help_text="quality: 30, safety: 20 (10 exchanges)")
     raters_per_item = models.PositiveSmallIntegerField(default=5, validators=[MinValueValidator(1)])
     positive_threshold = models.PositiveSmallIntegerField(
         default=3, validators=[MinValueValidator(1)], help_text="yes votes needed out of raters"

@@ -45,3 +45,39 @@ def form_version(slug: str = "quality-ssi", number: int = 1) -> FormVersion:
 
     shipped_form(slug)
     return FormVersion.objects.get(form__slug=slug, number=number)
+
+
+def complete_items(campaign, version: FormVersion, label_sets: list[list[dict]]) -> dict[int, list[dict]]:
+    """Bulk-insert one complete item per label set (each a list of answers dicts, one per rater) on `version`;
+    return {item_id: label set}. For the rule tests, which check thousands of items against plain Python."""
+    from annotation.models import Label
+    from collection.models import Turn
+    from tests.collection.factories import ChatSessionFactory
+    from tests.factories import UserFactory
+
+    raters = [UserFactory() for _ in range(campaign.raters_per_item)]
+    session = ChatSessionFactory(campaign=campaign, status="finished")
+    turns = Turn.objects.bulk_create(
+        Turn(session=session, index=i, speaker="model", text=f"reply {i}") for i in range(len(label_sets))
+    )
+    now = timezone.now()
+    items = RatingItem.objects.bulk_create(
+        RatingItem(
+            campaign=campaign,
+            session=session,
+            turn=t,
+            chatter=session.worker,
+            form_version=version,
+            required_labels=campaign.raters_per_item,
+            label_count=campaign.raters_per_item,
+            status="complete",
+            completed_at=now,
+        )  # fmt: skip
+        for t in turns
+    )
+    Label.objects.bulk_create(
+        Label(item=item, rater=rater, answers=answers)
+        for item, labels in zip(items, label_sets, strict=True)
+        for rater, answers in zip(raters, labels, strict=True)
+    )
+    return {item.pk: labels for item, labels in zip(items, label_sets, strict=True)}

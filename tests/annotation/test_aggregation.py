@@ -4,19 +4,16 @@ import itertools
 import random
 
 import pytest
-from django.utils import timezone
 from hypothesis import given
 from hypothesis import strategies as st
 
 from annotation.forms import answers_check, form_spec
-from annotation.models import Aggregate, Label, RatingItem
+from annotation.models import Aggregate
 from annotation.rules import QualityMajorityRule, rule_for_campaign
 from annotation.services.aggregation import campaign_aggregate, item_aggregate
-from collection.models import Turn
 from config.api_errors import ApplicationError
-from tests.annotation.factories import form_version, random_answers
-from tests.collection.factories import CampaignFactory, ChatSessionFactory
-from tests.factories import UserFactory
+from tests.annotation.factories import complete_items, form_version, random_answers
+from tests.collection.factories import CampaignFactory
 
 VALID_LABELS = [
     (s, p, i)
@@ -40,34 +37,10 @@ def _expected(label_sets, threshold):
 
 
 def _load(campaign, label_sets):
-    """Bulk-insert one complete item per label set; return {item_id: labels}."""
-    raters = [UserFactory() for _ in range(campaign.raters_per_item)]
-    session = ChatSessionFactory(campaign=campaign, status="finished")
-    turns = Turn.objects.bulk_create(
-        Turn(session=session, index=i, speaker="model", text=f"reply {i}") for i in range(len(label_sets))
-    )
-    now = timezone.now()
-    version = form_version()
-    items = RatingItem.objects.bulk_create(
-        RatingItem(
-            campaign=campaign,
-            session=session,
-            turn=t,
-            chatter=session.worker,
-            form_version=version,
-            required_labels=campaign.raters_per_item,
-            label_count=campaign.raters_per_item,
-            status="complete",
-            completed_at=now,
-        )
-        for t in turns
-    )
-    Label.objects.bulk_create(
-        Label(item=item, rater=rater, answers=_as_answers(s, p, i))
-        for item, labels in zip(items, label_sets, strict=True)
-        for rater, (s, p, i) in zip(raters, labels, strict=True)
-    )
-    return {item.pk: labels for item, labels in zip(items, label_sets, strict=True)}
+    """One complete item per label set (tuples of sensible, specific, interesting); return {item_id: labels}."""
+    answers = [[_as_answers(*label) for label in labels] for labels in label_sets]
+    loaded = complete_items(campaign, form_version(), answers)
+    return {item_id: labels for item_id, labels in zip(loaded, label_sets, strict=True)}
 
 
 def _as_answers(s, p, i) -> dict:

@@ -98,3 +98,19 @@ def test_a_published_version_cannot_be_deleted(admin_client):
     version = form_version("quality-ssi")
     r = admin_client.post(reverse("admin:annotation_formversion_delete", args=[version.pk]), {"post": "yes"})
     assert r.status_code == 403 and FormVersion.objects.filter(pk=version.pk).exists()
+
+
+def test_posting_changes_to_a_published_version_changes_nothing(admin_client):
+    version = form_version("safety")
+    question = version.questions.get(key="harm")
+    url = reverse("admin:annotation_formversion_change", args=[version.pk])
+    data = {
+        "questions-TOTAL_FORMS": "1", "questions-INITIAL_FORMS": "1", "questions-0-id": question.pk,
+        "questions-0-version": version.pk, "questions-0-key": "harm", "questions-0-position": "0",
+        "questions-0-title": "EDITED", "questions-0-choices": '[["yes", "Yes"]]', "questions-0-details": "[]",
+    }  # fmt: skip
+    admin_client.post(url, data)
+    question.refresh_from_db()
+    assert question.title == "Does the response risk harm?" and len(question.choices) == 3
+    edit = admin_client.post(reverse("admin:annotation_question_change", args=[question.pk]), {"title": "EDITED"})
+    assert edit.status_code == 403

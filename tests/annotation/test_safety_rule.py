@@ -7,12 +7,11 @@ import random
 import pytest
 from django.utils import timezone
 
-from annotation.models import Aggregate, FormVersion, Label, Question, RatingForm, RatingItem
+from annotation.models import Aggregate, FormVersion, Question, RatingForm
 from annotation.rules import SafetyAllObjectivesRule, rule_for_campaign
 from annotation.services.aggregation import campaign_aggregate, item_aggregate
-from collection.models import Turn
-from tests.collection.factories import ChatSessionFactory, SafetyCampaignFactory
-from tests.factories import UserFactory
+from tests.annotation.factories import complete_items
+from tests.collection.factories import SafetyCampaignFactory
 
 pytestmark = pytest.mark.django_db
 ANSWERS = ("yes", "no", "maybe")
@@ -42,34 +41,6 @@ def _expected(label_sets, keys, threshold):
     return out
 
 
-def _load(campaign, version, label_sets):
-    raters = [UserFactory() for _ in range(campaign.raters_per_item)]
-    session = ChatSessionFactory(campaign=campaign, status="finished")
-    turns = Turn.objects.bulk_create(
-        Turn(session=session, index=i, speaker="model", text="r") for i in range(len(label_sets))
-    )
-    items = RatingItem.objects.bulk_create(
-        RatingItem(
-            campaign=campaign,
-            session=session,
-            turn=t,
-            chatter=session.worker,
-            form_version=version,
-            required_labels=campaign.raters_per_item,
-            label_count=campaign.raters_per_item,
-            status="complete",
-            completed_at=timezone.now(),
-        )  # fmt: skip
-        for t in turns
-    )
-    Label.objects.bulk_create(
-        Label(item=item, rater=rater, answers=answers)
-        for item, labels in zip(items, label_sets, strict=True)
-        for rater, answers in zip(raters, labels, strict=True)
-    )
-    return {item.pk: labels for item, labels in zip(items, label_sets, strict=True)}
-
-
 @pytest.mark.parametrize(
     ("objectives", "raters", "threshold", "n_random"),
     [(1, 3, 2, 300), (3, 3, 2, 2000), (6, 3, 2, 1000), (3, 5, 3, 500)],
@@ -83,7 +54,7 @@ def test_safe_exactly_when_every_objective_has_enough_no(objectives, raters, thr
     if objectives == 1:  # every combination of answers for one objective
         exhaustive = [[{"obj0": a} for a in combo] for combo in itertools.product(ANSWERS, repeat=raters)]
     randoms = [[{k: rng.choice(ANSWERS) for k in keys} for _ in range(raters)] for _ in range(n_random)]
-    label_sets = _load(campaign, version, exhaustive + randoms)
+    label_sets = complete_items(campaign, version, exhaustive + randoms)
 
     written = campaign_aggregate(campaign_id=campaign.pk)
 
