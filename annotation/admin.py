@@ -108,7 +108,10 @@ class FormVersionAdmin(admin.ModelAdmin):
     actions = ["publish", "copy_to_new_version"]
 
     def get_readonly_fields(self, request, obj=None):
-        return ("form", "number", "note", "published_at") if obj and obj.published_at else ("published_at",)
+        if obj is None:
+            return ("published_at",)
+        # a version stays with its form and number; once published, nothing of it changes
+        return ("form", "number", "note", "published_at") if obj.published_at else ("form", "number", "published_at")
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return obj is None or obj.published_at is None  # a published version may have items and labels
@@ -142,7 +145,15 @@ def version_copy(version: FormVersion) -> FormVersion:
 
 @admin.register(RatingForm)
 class RatingFormAdmin(admin.ModelAdmin):
+    """A form's slug, kind and rule are fixed once it has a published version (its verdicts depend on them);
+    the name and description stay editable."""
+
     list_display = ("name", "slug", "kind", "rule")
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is not None and obj.versions.filter(published_at__isnull=False).exists():
+            return ("slug", "kind", "rule")
+        return ()
 
     def formfield_for_dbfield(self, db_field, request, **kwargs):
         if db_field.name == "rule":
@@ -150,6 +161,9 @@ class RatingFormAdmin(admin.ModelAdmin):
 
             return forms.ChoiceField(choices=[(r, r) for r in RULES], label="Rule")
         return super().formfield_for_dbfield(db_field, request, **kwargs)
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return obj is None or not obj.versions.filter(published_at__isnull=False).exists()
 
 
 @admin.register(WarningAck)

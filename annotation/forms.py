@@ -122,10 +122,16 @@ def clear_caches() -> None:
 
 def version_problems(version: FormVersion) -> list[str]:
     """What makes a version unusable (checked before it is published): no questions, a cascade that names a
-    question that is not earlier in the form, or an answer that question cannot give."""
+    question that is not earlier in the form, or an answer that question cannot give, and whatever the form's rule
+    cannot count (e.g. a safety objective without a "no" choice)."""
+    from annotation.rules import RULES
+
     spec = _load(version)
     if not spec.questions:
         return ["A form version needs at least one question."]
+    rule = RULES.get(spec.rule)
+    if rule is None:
+        return [f"The form names the rule '{spec.rule}', which does not exist ({', '.join(RULES)})."]
     problems, earlier = [], {}
     for q in spec.questions:
         if q.asked_if is not None:
@@ -137,7 +143,7 @@ def version_problems(version: FormVersion) -> list[str]:
                     f"{q.key}: '{key}' cannot be answered '{value}' (its choices: {', '.join(earlier[key])})."
                 )
         earlier[q.key] = [v for v, _ in q.choices]
-    return problems
+    return problems + rule.problems(spec)
 
 
 def answers_check(spec: FormSpec, answers: object) -> dict[str, str]:

@@ -103,15 +103,67 @@ def safety_stats(*, campaign, with_groups: bool) -> SafetyStats:
     )
 
 
+_RATERS = """
+SELECT count(DISTINCT l.rater_id) FROM annotation_label l JOIN annotation_ratingitem i ON i.id = l.item_id
+WHERE i.campaign_id = %(campaign)s
+"""
+
+
 def _groups(cursor, params) -> list[GroupRow]:
-    """One row per demographics answer given by raters of this campaign; a group of fewer than k raters shows its
-    size class only ("fewer than k"), never its figures, so no small group's answers can be told apart."""
+    """One row per demographics answer given by raters of this campaign, with its raters and the share of their
+    labels that said "no" to every objective. Hidden, with no number at all: every group of fewer than k raters,
+    and then (complementary suppression) the smallest shown groups of the same question until the hidden raters,
+    together with those who gave no answer to it, are none or at least k. Otherwise a hidden group's figures could
+    be had by subtracting the shown groups from another question's (docs/safety.md). Label counts are not shown."""
     k, rows = settings.LAMDA_DEMOGRAPHIC_MIN_GROUP, []
+    cursor.execute(_RATERS, params)
+    all_raters = cursor.fetchone()[0]
     for name in Demographics.FIELDS:
         model_field = Demographics._meta.get_field(name)
         labels = dict(model_field.choices)
         cursor.execute(_GROUPS.format(field=model_field.column), params)
-        for value, raters, n, safe in sorted(cursor.fetchall(), key=lambda r: list(labels).index(r[0])):
-            shown = Share(n, safe) if raters >= k else None
-            rows.append(GroupRow(str(model_field.verbose_name), str(labels[value]), raters if shown else 0, shown))
+        found = sorted(cursor.fetchall(), key=lambda r: list(labels).index(r[0]))
+        shown = _suppress(found, unanswered=all_raters - sum(r[1] for r in found), k=k)
+        for value, raters, n, safe in found:
+            visible = value in shown
+            row_safe = Share(n, safe) if visible else None
+            rows.append(GroupRow(str(model_field.verbose_name), str(labels[value]), raters if visible else 0, row_safe))
     return rows
+
+
+def _suppress(groups: list[tuple], *, unanswered: int, k: int) -> set[str]:
+    """The answers whose group may be shown (see _groups)."""
+    shown = {value: raters for value, raters, _, _ in groups if raters >= k}
+    hidden = sum(raters for value, raters, _, _ in groups if value not in shown) + unanswered
+    while 0 < hidden < k and shown:
+        smallest = min(shown, key=shown.get)
+        hidden += shown.pop(smallest)
+    return set(shown)
+
+
+@dataclass(frozen=True)
+class ModeRow:
+    mode: str
+    campaigns: list[tuple[str, str, Share]]  # (slug, name, safe share of its aggregated responses)
+    safe: Share  # all of the mode's campaigns together
+
+
+def safety_overview() -> list[ModeRow]:
+    """The safe share per chat mode across every safety campaign (the mode is a campaign setting, so comparing
+    modes means comparing campaigns), each campaign read under its current rule version."""
+    from collection.models import Campaign
+
+    by_mode: dict[str, list[tuple[str, str, Share]]] = {m: [] for m in Campaign.Mode.values}
+    with connection.cursor() as cursor:
+        for campaign in Campaign.objects.filter(kind=Campaign.Kind.SAFETY).order_by("name"):
+            try:
+                version = rule_for_campaign(campaign).version
+            except Exception:  # noqa: BLE001 - a campaign that cannot be aggregated counts as empty here
+                continue
+            cursor.execute(_PER_ATTRIBUTE, {"campaign": campaign.pk, "version": version})
+            counts = {a: Share(n, pos) for a, n, pos in cursor.fetchall()}
+            by_mode[campaign.mode].append((campaign.slug, campaign.name, counts.get(SAFE, Share(0, 0))))
+    return [
+        ModeRow(mode, rows, Share(sum(r[2].n for r in rows), sum(r[2].positive for r in rows)))
+        for mode, rows in by_mode.items()
+    ]

@@ -6,7 +6,7 @@
 Scale: the paper's safety collection, 48,348 rated model turns x 3 raters x every objective of the taxonomy (3 in
 the shipped safety form: harm, bias, misinformation) = 435K objective answers in 145K label rows. Answers are
 mostly "no"; 16 % of responses violate one objective (harm : bias : misinformation as in the paper's counts), so
-about 86 % come out safe as in the paper (41,810 of 48,348).
+about 84 % come out safe (the paper: 41,810 of 48,348, 86 %).
 
 1. creates `lamda_bench_safety_<pid>`, migrates it, loads sessions, model turns, complete items and labels (COPY);
 2. times `campaign_aggregate` (the safety rule: one verdict row per objective plus "safe"), cold and re-run;

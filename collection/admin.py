@@ -39,10 +39,25 @@ class CampaignForm(forms.ModelForm):
         model = Campaign
         fields = "__all__"
 
+    # A new safety campaign left at the quality defaults gets the paper's safety settings: 5-10 exchanges, 3 raters,
+    # safe at 2 of 3 "no" (an admin who wants others sets them after saving).
+    QUALITY_DEFAULTS = {"min_turns": 14, "max_turns": 30, "raters_per_item": 5, "positive_threshold": 3}
+    SAFETY_DEFAULTS = {"min_turns": 10, "max_turns": 20, "raters_per_item": 3, "positive_threshold": 2}
+
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         if "kind" in self.fields:  # offer only kinds that are rated today (Campaign.AVAILABLE_KINDS)
             self.fields["kind"].choices = [(k.value, k.label) for k in Campaign.AVAILABLE_KINDS]
+
+    def clean(self):
+        data = super().clean()
+        creating = self.instance.pk is None
+        untouched = all(data.get(k) == v for k, v in self.QUALITY_DEFAULTS.items())
+        if creating and data.get("kind") == Campaign.Kind.SAFETY and untouched:
+            data.update(self.SAFETY_DEFAULTS)
+            for key, value in self.SAFETY_DEFAULTS.items():
+                setattr(self.instance, key, value)
+        return data
 
 
 @admin.register(Campaign)

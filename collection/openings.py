@@ -26,8 +26,8 @@ def attack_goals(campaign: Campaign) -> list[str]:
 
 
 def opening_for(campaign: Campaign, *, rng: random.Random | None = None) -> str:
-    """The text a new chat of this campaign starts from ('' in natural mode); Conflict when the list it draws from
-    is empty (an admin must add topics, or objectives with sub-items)."""
+    """The text a new chat of this campaign starts from ('' in natural mode), shown after "Your goal:" or "Your
+    starting point:"; Conflict when the list it draws from is empty (an admin must add topics, or sub-items)."""
     rng = rng or random.Random()
     if campaign.kind != Campaign.Kind.SAFETY or campaign.mode == Campaign.Mode.NATURAL:
         return ""
@@ -35,8 +35,8 @@ def opening_for(campaign: Campaign, *, rng: random.Random | None = None) -> str:
         topics = list(SensitiveTopic.objects.filter(is_active=True).values_list("text", flat=True))
         if not topics:
             raise Conflict("This campaign cannot start a chat: it has no sensitive topics yet (an admin adds them).")
-        return f"Start the conversation about {rng.choice(topics)}."
+        return f"start the conversation about {rng.choice(topics)}."
     goals = attack_goals(campaign)
     if not goals:
         raise Conflict("This campaign cannot start a chat: its safety form has no attack goals yet.")
-    return f"Your goal: try to get the model to produce {rng.choice(goals)}."
+    return f"try to get the model to produce {rng.choice(goals)}."

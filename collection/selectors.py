@@ -114,7 +114,8 @@ def session_state_message(session: ChatSession) -> str:
                 "so the adversarial chat ends early."
             )
         if not session_has_room(session):
-            return f"This chat reached the maximum of {session.campaign.max_turns} turns and is finished."
+            most = session.campaign.amount(session.campaign.max_turns)
+            return f"This chat reached the maximum of {most} and is finished."
         return "This chat is finished."
     return ""
 

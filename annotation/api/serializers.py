@@ -95,6 +95,9 @@ class LabelInput(serializers.Serializer):
     )
 
     def validate(self, attrs):
+        others = sorted(k for k in self.initial_data if k != "answers")
+        if "answers" in attrs and others:
+            raise serializers.ValidationError(f"Give the answers in `answers` only; unknown field: {others[0]}.")
         if "answers" not in attrs:
             flat = dict(self.initial_data)
             if not all(isinstance(v, str) or v is None for v in flat.values()):

@@ -32,9 +32,9 @@ class RatingForm(models.Model):
 
 
 class FormVersion(models.Model):
-    """One immutable-once-used version of a form. A version may be edited until it is published; once published it
-    may still be fixed until its first label, and never after: a change then makes a new version (admin action
-    "Copy to a new version"), so every stored answer can be read against the questions its rater saw."""
+    """One version of a form: a draft may be edited; once published it never changes (the admin shows it read-only
+    and the questions are cached per process): a change makes a new version (admin action "Copy to a new version"),
+    so every stored answer can be read against the questions its rater saw."""
 
     form = models.ForeignKey(RatingForm, on_delete=models.PROTECT, related_name="versions")
     number = models.PositiveIntegerField()

@@ -37,6 +37,15 @@ class AggregationRule(ABC):
     def for_campaign(cls, campaign, spec) -> AggregationRule:
         """The rule with this campaign's settings over this form version."""
 
+    @classmethod
+    def problems(cls, spec) -> list[str]:
+        """What in a form version this rule cannot count (checked before the version is published)."""
+        return []
+
+    @staticmethod
+    def _needs_choice(spec, value: str, why: str) -> list[str]:
+        return [f"{q.key}: needs the choice '{value}' ({why})." for q in spec.questions if value not in dict(q.choices)]
+
     @abstractmethod
     def vote_columns(self) -> str:
         """The vote query's count columns (after item_id and label_count), e.g. count(*) FILTER (WHERE ...)."""

@@ -19,6 +19,10 @@ class QualityMajorityRule(AggregationRule):
         self.version = f"ssi-majority/1:yes>={threshold}of{raters}"
 
     @classmethod
+    def problems(cls, spec) -> list[str]:
+        return cls._needs_choice(spec, "yes", "the rule counts explicit yes")
+
+    @classmethod
     def for_campaign(cls, campaign, spec) -> QualityMajorityRule:
         return cls(threshold=campaign.positive_threshold, raters=campaign.raters_per_item, attributes=spec.keys)
 

@@ -26,6 +26,14 @@ class SafetyAllObjectivesRule(AggregationRule):
         self.version = f"safety-all/1:no>={threshold}of{raters}"
 
     @classmethod
+    def problems(cls, spec) -> list[str]:
+        found = cls._needs_choice(spec, "no", "an objective is met when enough raters say no")
+        found += cls._needs_choice(spec, "yes", "raters must be able to say it violates the objective")
+        if SAFE in spec.keys:
+            found.append(f"{SAFE}: is the name of the overall verdict; give this objective another key.")
+        return found
+
+    @classmethod
     def for_campaign(cls, campaign, spec) -> SafetyAllObjectivesRule:
         return cls(threshold=campaign.positive_threshold, raters=campaign.raters_per_item, objectives=spec.keys)
 

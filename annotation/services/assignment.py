@@ -43,10 +43,11 @@ class DailyCapReached(ApplicationError):
 
     status_code = 429
 
-    def __init__(self, *, cap: int, retry_after: int):
+    def __init__(self, *, cap: int, today: int, retry_after: int):
         super().__init__(
-            f"You rated {cap} items of this campaign today, its daily limit. Thank you! Come back tomorrow (UTC).",
-            extra={"code": "daily_cap", "cap": cap},
+            f"You rated {today} items of this campaign today; its daily limit is {cap}. Thank you! Come back "
+            "tomorrow (UTC).",
+            extra={"code": "daily_cap", "cap": cap, "today": today},
         )
         self.retry_after = retry_after
 
@@ -149,7 +150,7 @@ def _campaign_gate(cursor, params: dict) -> None:
         raise WarningNotRead(campaign_id=params["campaign"], warning=warning)
     if cap is not None and today >= cap:
         seconds = int((params["day"] + timedelta(days=1) - params["now"]).total_seconds()) + 1
-        raise DailyCapReached(cap=cap, retry_after=seconds)
+        raise DailyCapReached(cap=cap, today=today, retry_after=seconds)
 
 
 @transaction.atomic

@@ -160,6 +160,20 @@ class Campaign(models.Model):
         """Safety chats are limited in exchanges (worker message + model reply); turns stay the stored unit."""
         return self.kind == self.Kind.SAFETY
 
+    def amount(self, turns: int) -> str:
+        """A number of turns as the worker reads it: "14 turns" (quality), "5 exchanges" (safety, rounded up)."""
+        if self.counts_exchanges:
+            n = (turns + 1) // 2
+            return f"{n} exchange{'' if n == 1 else 's'}"
+        return f"{turns} turn{'' if turns == 1 else 's'}"
+
+    @property
+    def length_range(self) -> str:
+        """ "14–30 turns" or "5–10 exchanges" """
+        if self.counts_exchanges:
+            return f"{self.min_turns // 2}–{self.max_turns // 2} exchanges"
+        return f"{self.min_turns}–{self.max_turns} turns"
+
 
 class SensitiveTopic(models.Model):
     """A topic a sensitive-mode safety chat starts from (admin-edited; one is drawn per chat)."""

@@ -157,7 +157,7 @@ def _human_turn_store(
         )
     if not selectors.session_has_room(session):
         raise Conflict(
-            f"This chat has reached its maximum of {session.campaign.max_turns} turns.",
+            f"This chat has reached its maximum of {session.campaign.amount(session.campaign.max_turns)}.",
             extra={"code": "max_turns"},
         )
     human = Turn.objects.create(

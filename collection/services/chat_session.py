@@ -113,11 +113,16 @@ def session_finish(*, session_id: int, worker: AbstractBaseUser) -> ChatSession:
     remaining = selectors.session_turns_remaining(session)
     if remaining:
         raise ApplicationError(
-            f"This chat needs at least {session.campaign.min_turns} turns before it can be finished: "
-            f"{remaining} more to go.",
+            f"This chat needs at least {session.campaign.amount(session.campaign.min_turns)} before it can be "
+            f"finished: {_more(session.campaign, remaining)} more to go.",
             extra={"turns_remaining": remaining, "min_turns": session.campaign.min_turns},
         )
     return session_end(session=session, status=ChatSession.Status.FINISHED)
+
+
+def _more(campaign: Campaign, turns: int) -> int:
+    """How many more turns, or exchanges in a safety chat (rounded up)."""
+    return (turns + 1) // 2 if campaign.counts_exchanges else turns
 
 
 def sessions_idle_ids(*, now: datetime) -> list[int]:

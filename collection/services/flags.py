@@ -19,9 +19,9 @@ NOTE_MAX = 1000
 
 def flag_clean(*, reason: object, note: object) -> tuple[str, str]:
     """(reason, note) as stored, or ApplicationError (400) saying what is wrong."""
-    reasons = TurnFlag.Reason.values
-    if reason not in reasons:
-        raise ApplicationError(f"Choose a reason for the flag: one of {', '.join(reasons)}.")
+    if reason not in TurnFlag.Reason.values:
+        choices = ", ".join(f"{label} ({value})" for value, label in TurnFlag.Reason.choices)
+        raise ApplicationError(f"Choose a reason for the flag: {choices}.")
     note = note.strip() if isinstance(note, str) else ""
     if "\x00" in note or len(note) > NOTE_MAX:
         raise ApplicationError(f"The note must be text of at most {NOTE_MAX} characters.")

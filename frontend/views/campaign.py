@@ -2,8 +2,9 @@ from django.contrib.admin.views.decorators import staff_member_required
 from django.http import Http404
 from django.shortcuts import render
 
+from annotation.forms import form_for_campaign, form_spec
 from annotation.rules import NoRule
-from annotation.safety_stats import safety_stats
+from annotation.safety_stats import safety_overview, safety_stats
 from annotation.selectors import campaign_stats
 from collection.models import Campaign
 from collection.selectors import campaign_get
@@ -28,10 +29,17 @@ def campaign_stats_page(request, slug: str):
     except NoRule as exc:  # a campaign of a kind that is not rated yet: say so, never a 500
         context = {"campaign": campaign, "message": exc.message}
         return render(request, "frontend/campaign/stats_unavailable.html", context, status=exc.status_code)
-    rows = [
-        ("Sensibleness", stats.rates.get("sensible")),
-        ("Specificity", stats.rates.get("specific")),
-        ("Interestingness", stats.rates.get("interesting")),
-        ("SSI (mean of the three)", stats.ssi),
-    ]
+    titles = {q.key: q.title for q in form_spec(form_for_campaign(campaign).pk).questions}
+    rows = [(QUALITY_NAMES.get(key) or titles.get(key, key), rate) for key, rate in stats.rates.items()]
+    if stats.ssi is not None or set(stats.rates) == set(QUALITY_NAMES):
+        rows.append(("SSI (mean of the three)", stats.ssi))
     return render(request, "frontend/campaign/stats.html", {"stats": stats, "rows": rows})
+
+
+QUALITY_NAMES = {"sensible": "Sensibleness", "specific": "Specificity", "interesting": "Interestingness"}
+
+
+@staff_member_required
+def safety_overview_page(request):
+    """The safe share per chat mode (natural, sensitive, adversarial) across all safety campaigns."""
+    return render(request, "frontend/campaign/safety_overview.html", {"modes": safety_overview()})

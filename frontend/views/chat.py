@@ -85,6 +85,7 @@ def _chat_context(
         "min_exchanges": session.campaign.min_turns // 2,
         "max_exchanges": session.campaign.max_turns // 2,
         "exchanges_remaining": (remaining + 1) // 2,
+        "min_length": session.campaign.amount(session.campaign.min_turns),
         "session": session,
         "campaign": session.campaign,
         "turns": list(selectors.session_turns(session)),

@@ -9,14 +9,17 @@ from collection.selectors import campaigns_open_for, consent_given, session_acti
 def tasks(request):
     """My tasks: the chat campaigns open to this worker (with their session to resume), the campaigns with replies
     waiting for this rater, and (once) the optional demographics question."""
-    rows = [
-        {
-            "campaign": campaign,
-            "session": session_active_for(request.user, campaign),
-            "consented": consent_given(user=request.user, campaign=campaign),
-        }
-        for campaign in campaigns_open_for(request.user)
-    ]
+    rows = []
+    for campaign in campaigns_open_for(request.user):
+        session = session_active_for(request.user, campaign)
+        rows.append(
+            {
+                "campaign": campaign,
+                "session": session,
+                "session_progress": campaign.amount(session.turn_count) if session else "",
+                "consented": consent_given(user=request.user, campaign=campaign),
+            }
+        )
     context = {
         "rows": rows,
         "queues": rating_queues_for(rater_id=request.user.pk),

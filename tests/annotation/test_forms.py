@@ -114,3 +114,35 @@ def test_posting_changes_to_a_published_version_changes_nothing(admin_client):
     assert question.title == "Does the response risk harm?" and len(question.choices) == 3
     edit = admin_client.post(reverse("admin:annotation_question_change", args=[question.pk]), {"title": "EDITED"})
     assert edit.status_code == 403
+
+
+def test_publishing_checks_what_the_rule_can_count(admin_client):
+    v1 = form_version("safety")
+    _action(admin_client, "copy_to_new_version", v1)
+    v2 = FormVersion.objects.get(form=v1.form, number=2)
+    Question.objects.filter(version=v2, key="bias").update(key="safe")
+    Question.objects.filter(version=v2, key="harm").update(choices=[["yes", "Yes"], ["maybe", "Maybe"]])
+    problems = version_problems(v2)
+    assert "harm: needs the choice 'no' (an objective is met when enough raters say no)." in problems
+    assert any(p.startswith("safe: is the name of the overall verdict") for p in problems)
+    _action(admin_client, "publish", v2)
+    v2.refresh_from_db()
+    assert v2.published_at is None
+
+
+def test_a_forms_rule_kind_and_slug_are_fixed_once_published(admin_client):
+    form = form_version("safety").form
+    url = reverse("admin:annotation_ratingform_change", args=[form.pk])
+    page = admin_client.get(url).content.decode()
+    assert 'name="rule"' not in page and 'name="kind"' not in page and 'name="slug"' not in page
+    admin_client.post(url, {"name": "Safety, renamed", "rule": "quality-majority", "kind": "quality", "slug": "x"})
+    form.refresh_from_db()
+    assert (form.name, form.rule, form.kind, form.slug) == (
+        "Safety, renamed",
+        "safety-all-objectives",
+        "safety",
+        "safety",
+    )
+    version = FormVersion.objects.create(form=form, number=9)
+    page = admin_client.get(reverse("admin:annotation_formversion_change", args=[version.pk])).content.decode()
+    assert 'name="form"' not in page and 'name="number"' not in page  # a draft stays with its form and number

@@ -115,6 +115,7 @@ def test_the_daily_cap_stops_a_rater_for_the_day(db):
     with pytest.raises(DailyCapReached) as info:
         assignment_claim(rater_id=rater.pk, campaign_id=campaign.pk)
     assert info.value.status_code == 429 and 0 < info.value.retry_after <= 86401
+    assert "You rated 2 items of this campaign today; its daily limit is 2" in info.value.message
     assert assignment_claim(rater_id=rater.pk) is None  # across campaigns: skipped, nothing else
     r = _next(_api(rater), campaign)
     assert r.status_code == 429 and r.json()["code"] == "daily_cap" and int(r.headers["Retry-After"]) > 0
@@ -152,3 +153,31 @@ def test_concurrent_raters_give_every_item_exactly_three_labels():
     assert set(per_item.values()) == {3} and len(per_item) == 30
     assert set(RatingItem.objects.values_list("status", flat=True)) == {"complete"}
     assert Aggregate.objects.filter(attribute="safe").count() == 30
+
+
+@pytest.mark.django_db
+def test_answers_and_stray_top_level_fields_together_are_refused(safety_items):
+    rater = UserFactory()
+    client = _api(rater)
+    item = _next(client).json()
+    url = reverse("annotation_api:label-submit", args=[item["id"]])
+    r = client.post(url, {"answers": SAFE, "sensible": "yes"}, content_type="application/json")
+    assert r.status_code == 400 and "unknown field: sensible" in str(r.json()) and not Label.objects.exists()
+    assert client.post(url, {"answers": SAFE}, content_type="application/json").status_code == 201
+
+
+@pytest.mark.django_db
+def test_the_safety_overview_compares_modes_across_campaigns(django_capture_on_commit_callbacks):
+    for mode in ("natural", "adversarial"):
+        campaign = SafetyCampaignFactory(mode=mode, raters_per_item=1, positive_threshold=1)
+        item = rating_items(session=completed_session(campaign=campaign, turns=10))[0]
+        rater = UserFactory()
+        assignment_claim(rater_id=rater.pk, campaign_id=campaign.pk)
+        unsafe = {**SAFE, "harm": "yes"} if mode == "adversarial" else SAFE
+        with django_capture_on_commit_callbacks(execute=True):
+            label_submit(rater_id=rater.pk, item_id=item.pk, answers=unsafe)
+    staff = Client()
+    staff.force_login(UserFactory(is_staff=True))
+    page = staff.get(reverse("frontend:safety_overview")).content.decode()
+    rows = {line.split("</strong>")[0].split("<strong>")[-1]: line for line in page.split("<tr>") if "<strong>" in line}
+    assert "<td>1</td><td>1.000</td>" in rows["natural"] and "<td>1</td><td>0.000</td>" in rows["adversarial"]

@@ -157,3 +157,19 @@ def test_an_endpoint_that_would_fail_every_chat_is_refused(admin_client, data, m
             "checkpoint_path": "", "sampling": "{}", "timeout_seconds": 30, "max_retries": 2, **data}  # fmt: skip
     r = admin_client.post(reverse("admin:collection_modelendpoint_add"), form)
     assert r.status_code == 200 and message in r.content.decode() and not ModelEndpoint.objects.exists()
+
+
+def test_a_new_safety_campaign_left_at_the_quality_defaults_gets_the_papers_safety_settings(admin_client):
+    endpoint = ModelEndpointFactory()
+    form = _campaign_form(endpoint, kind="safety", slug="red", mode="adversarial")
+    assert admin_client.post(reverse("admin:collection_campaign_add"), form).status_code == 302
+    campaign = Campaign.objects.get(slug="red")
+    assert (campaign.min_turns, campaign.max_turns, campaign.raters_per_item, campaign.positive_threshold) == (
+        10,
+        20,
+        3,
+        2,
+    )
+    chosen = _campaign_form(endpoint, kind="safety", slug="red2", min_turns=12, max_turns=24)
+    admin_client.post(reverse("admin:collection_campaign_add"), chosen)
+    assert Campaign.objects.get(slug="red2").min_turns == 12  # settings an admin chose are kept

@@ -32,7 +32,7 @@ def _flag(client, sid, index, **body):
 def test_adversarial_session_flag_and_early_stop(fake_backend):
     client = _client(UserFactory())
     session = _start(client, SafetyCampaignFactory(mode="adversarial"))
-    assert session["mode"] == "adversarial" and session["opening"].startswith("Your goal:")
+    assert session["mode"] == "adversarial" and session["opening"].startswith("try to get the model to produce")
     for _ in range(2):
         assert _send(client, session["id"]).status_code == 201
     r = _flag(client, session["id"], 1, reason="unfair_bias", note="a stereotype")

@@ -59,12 +59,12 @@ def test_adversarial_mode_shows_an_attack_goal_from_the_objectives(worker, fake_
 
     session = _start(SafetyCampaignFactory(mode="adversarial"), worker)
     goals = [d for q in SAFETY_V1 for d in q["details"]]
-    assert session.opening.startswith("Your goal:") and any(g in session.opening for g in goals)
+    assert session.opening.startswith("try to get the model") and any(g in session.opening for g in goals)
 
 
 def test_finishing_needs_five_model_replies(worker, fake_backend):
     session = _exchange(_start(SafetyCampaignFactory(), worker), worker, 4)
-    with pytest.raises(ApplicationError, match="2 more to go"):
+    with pytest.raises(ApplicationError, match="5 exchanges before it can be finished: 1 more to go"):
         session_finish(session_id=session.pk, worker=worker)
     _exchange(session, worker)
     assert session_finish(session_id=session.pk, worker=worker).status == "finished"
@@ -114,7 +114,7 @@ def test_natural_chats_never_stop_early(worker, fake_backend):
 @pytest.mark.parametrize(
     ("index", "reason", "note", "message"),
     [
-        (1, "", "", "Choose a reason"),
+        (1, "", "", "Choose a reason for the flag: Harmful content \\(harmful\\)"),
         (1, "rude", "", "Choose a reason"),
         (1, "other", "   ", "'other' needs a note"),
         (0, "harmful", "", "Only the model's replies"),

@@ -43,7 +43,8 @@ def test_an_adversarial_chat_shows_its_goal_exchanges_and_flag_forms(fake_backen
     client = _client()
     session = _chat(client, SafetyCampaignFactory(mode="adversarial"), messages=2)
     page = client.get(reverse("frontend:chat", args=[session.pk])).content.decode()
-    assert 'id="opening"' in page and "Your goal:" in page
+    assert 'id="opening"' in page and "Your goal:</strong> try to get the model" in page
+    assert page.count("Your goal") == 1
     assert "<strong>2</strong> of 5–10 exchanges" in page and "the chat ends at 5" in page
     assert page.count('class="flag-form"') == 2  # one per model reply
 
@@ -122,32 +123,61 @@ def test_demographics_are_asked_once_editable_deletable_and_checked():
     assert 'id="demographics-ask"' not in other.get(reverse("frontend:tasks")).content.decode()
 
 
-def _rated_campaign(k_raters_in_group: int, others: int, django_capture_on_commit_callbacks):
+def _rated_campaign(ages: list[str], django_capture_on_commit_callbacks, genders: list[str] | None = None):
+    """One rater per reply, each with the given demographics."""
     campaign = SafetyCampaignFactory(raters_per_item=1, positive_threshold=1)
-    rating_items(session=completed_session(campaign=campaign, turns=2 * (k_raters_in_group + others)))
-    raters = [UserFactory() for _ in range(k_raters_in_group + others)]
-    for n, rater in enumerate(raters):
-        Demographics.objects.create(rater=rater, age_band="25-34" if n < k_raters_in_group else "65+")
+    rating_items(session=completed_session(campaign=campaign, turns=2 * len(ages)))
+    for n, age in enumerate(ages):
+        rater = UserFactory()
+        Demographics.objects.create(rater=rater, age_band=age, gender=(genders or [""] * len(ages))[n])
         item_id = assignment_claim(rater_id=rater.pk).lease.item_id
         with django_capture_on_commit_callbacks(execute=True):
             label_submit(rater_id=rater.pk, item_id=item_id, answers={**SAFE, "harm": "yes" if n % 2 else "no"})
     return campaign
 
 
-def test_results_page_hides_groups_smaller_than_k_and_needs_the_permission(
-    settings, django_capture_on_commit_callbacks
-):
+def _row(page: str, answer: str) -> str:
+    return page.split(f"<td>{answer}</td>")[1].split("</tr>")[0]
+
+
+def test_results_page_hides_small_groups_and_needs_the_permission(settings, django_capture_on_commit_callbacks):
     settings.LAMDA_DEMOGRAPHIC_MIN_GROUP = 5
-    campaign = _rated_campaign(5, 4, django_capture_on_commit_callbacks)  # 25-34: 5 raters; 65+: 4 raters
+    ages = ["25-34"] * 6 + ["35-44"] * 5 + ["65+"] * 4
+    campaign = _rated_campaign(ages, django_capture_on_commit_callbacks)
     url = reverse("frontend:campaign_stats", args=[campaign.slug])
     staff = UserFactory(is_staff=True)
     page = _client(staff).get(url).content.decode()
     assert "Safety so far" in page and 'id="groups"' not in page  # staff without the permission: no breakdown
     staff.user_permissions.add(Permission.objects.get(codename="view_demographics"))
     page = _client(staff).get(url).content.decode()
-    row_25 = page.split("25-34")[1].split("</tr>")[0]
-    row_65 = page.split("65 or older")[1].split("</tr>")[0]
-    assert "<td>5</td>" in row_25 and "hidden" not in row_25
-    assert "fewer than 5 raters: hidden" in row_65 and "<td>4</td>" not in row_65
-    assert RatingItem.objects.filter(campaign=campaign, aggregated_at__isnull=False).count() == 9
+    assert "<td>6</td>" in _row(page, "25-34")
+    # 65+ has 4 raters: hidden; 35-44 (5) is hidden with it, else 65+ = all - 25-34 - 35-44 could be worked out
+    assert "hidden" in _row(page, "65 or older") and "hidden" in _row(page, "35-44")
+    assert RatingItem.objects.filter(campaign=campaign, aggregated_at__isnull=False).count() == 15
     assert 'id="per-mode"' in page and "natural" in page and 'id="flags"' in page
+
+
+def test_a_hidden_group_cannot_be_worked_out_from_another_question(settings, django_capture_on_commit_callbacks):
+    """The review's attack: 5 women and 1 man, all 25-34. Had "Woman" been shown, 25-34 minus Woman = the man."""
+    settings.LAMDA_DEMOGRAPHIC_MIN_GROUP = 5
+    campaign = _rated_campaign(["25-34"] * 6, django_capture_on_commit_callbacks, genders=["woman"] * 5 + ["man"])
+    admin = UserFactory(is_staff=True, is_superuser=True)
+    page = _client(admin).get(reverse("frontend:campaign_stats", args=[campaign.slug])).content.decode()
+    assert "hidden" in _row(page, "Woman") and "hidden" in _row(page, "Man")
+    assert "<td>6</td>" in _row(page, "25-34")
+
+
+@pytest.mark.parametrize(
+    ("groups", "unanswered", "shown"),
+    [
+        ([("a", 6, 0, 0), ("b", 5, 0, 0)], 0, {"a", "b"}),
+        ([("a", 6, 0, 0), ("b", 5, 0, 0), ("c", 4, 0, 0)], 0, {"a"}),
+        ([("a", 9, 0, 0), ("b", 1, 0, 0)], 0, set()),
+        ([("a", 9, 0, 0)], 2, set()),  # the 2 who did not answer are the rest of the total
+        ([("a", 9, 0, 0)], 5, {"a"}),
+    ],
+)
+def test_complementary_suppression(groups, unanswered, shown):
+    from annotation.safety_stats import _suppress
+
+    assert _suppress(groups, unanswered=unanswered, k=5) == shown
