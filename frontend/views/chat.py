@@ -198,6 +198,7 @@ def chat_finished(request, session_id: int):
         "turns": list(selectors.session_turns(session)),
         "flags_shown": session.campaign.kind == Campaign.Kind.SAFETY,
         "state_message": selectors.session_state_message(session),
+        "length": session.campaign.amount(session.turn_count),
         # "will now be rated" only where rating exists (a campaign of a kind saved before kinds were checked: not)
         "rated": session.sent_for_rating and session.campaign.kind in session.campaign.AVAILABLE_KINDS,
     }
