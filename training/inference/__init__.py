@@ -1,8 +1,12 @@
-"""Inference on an exported model: the export format, KV-cache generation and `ChatModel` (the platform's entry).
+"""Inference on an exported model: the export format, KV-cache generation, sample-and-rank with the model's own
+discriminators, the research loop, and `ChatModel` (the platform's entry). Design: docs/inference.md.
 
-from training.inference import ChatModel
+from training.inference import ChatModel, RankSettings
 """
 
+from training.inference.capability import NotADiscriminator
 from training.inference.chat import ChatModel, Reply
+from training.inference.sample_rank import RankedReply
+from training.inference.settings import RankSettings
 
-__all__ = ["ChatModel", "Reply"]
+__all__ = ["ChatModel", "NotADiscriminator", "RankSettings", "RankedReply", "Reply"]

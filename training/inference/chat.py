@@ -6,7 +6,8 @@
     r.text, r.model_id, r.model_version, r.sampling
 
 The prompt is `render_generation_prompt(context)` (docs/dataset-format.md); sampling stops at the end-of-response
-token. `respond_candidates` returns N sampled candidates from one KV-cache prefill (sample-and-rank builds on it).
+token. `respond_candidates` returns N sampled candidates from one KV-cache prefill; `reply(context, settings)` is
+sample-and-rank with the model's own discriminators (docs/inference.md).
 """
 
 from __future__ import annotations
@@ -37,6 +38,10 @@ class ChatModel:
         self.model, self.tokenizer, self.config, self.device = model, tokenizer, config, device
         self.model_id: str = config.model_id
         self.model_version: str = config.model_version
+        from training.inference.capability import has_discriminator
+
+        raw = getattr(config, "raw", None)
+        self.has_discriminator, self.discriminator_why = has_discriminator(raw if isinstance(raw, dict) else {})
 
     @classmethod
     def load(cls, export_dir: str | Path, *, device: str | None = None) -> ChatModel:
@@ -101,6 +106,23 @@ class ChatModel:
             text = self.tokenizer.decode(ids).strip()
             replies.append(Reply(text, self.model_id, self.model_version, dict(sampling), c.logprob, ids))
         return replies
+
+    def reply(self, context: list[str], settings: Any = None, *, query_fn: Any = None) -> Any:
+        """Sample-and-rank (training.inference.sample_rank): a RankedReply with the candidates, their scores, the
+        dropped ones and why, and the research steps. Raises NotADiscriminator (a TrainInputError) when the
+        settings ask for discriminator ranking of a model that has none."""
+        from training.inference.sample_rank import sample_and_rank
+        from training.inference.settings import RankSettings
+
+        if not isinstance(context, list | tuple) or not all(isinstance(t, str) for t in context):
+            raise TypeError("context must be a list of strings (the dialog turns, oldest first)")
+        settings = settings if isinstance(settings, RankSettings) else RankSettings.from_dict(settings or {})
+        out = sample_and_rank(
+            self.model, self.tokenizer, list(context), settings, has_discriminator=self.has_discriminator,
+            why=self.discriminator_why, model_id=self.model_id, query_fn=query_fn,
+        )  # fmt: skip
+        out.model_id, out.model_version = self.model_id, self.model_version
+        return out
 
     def respond(
         self,

@@ -90,15 +90,39 @@ def generate(
 def _sample_prompt(model, prompt, max_new, top_k, temperature, n, stop, gen, device, dtype) -> list[Candidate]:
     if max_new == 0:
         return [Candidate([], 0.0) for _ in range(n)]
-    cache = KVCache.allocate(model.cfg, 1, len(prompt) + max_new, device, dtype)
-    logits = model(torch.tensor([prompt], device=device), cache=cache)[:, -1]
+    return sample_with_cache(model, prompt, max_new, top_k, temperature, n, stop, gen, device, dtype)[0]
+
+
+@dataclass
+class Sampled:
+    """Candidates plus the KV cache they were sampled in: row i holds prompt + candidates[i].token_ids at
+    positions [0, prompt_len + len(token_ids)); anything after that in row i is scratch (never attended)."""
+
+    candidates: list[Candidate]
+    cache: KVCache
+    prompt_len: int
+
+    def valid_lengths(self) -> list[int]:
+        return [self.prompt_len + len(c.token_ids) for c in self.candidates]
+
+
+def sample_with_cache(
+    model, prompt, max_new, top_k, temperature, n, stop, gen, device, dtype, *, room: int = 0
+) -> tuple[list[Candidate], Sampled]:
+    """One prefill of `prompt`, the cache expanded to `n` rows, `n` candidates sampled in lockstep.
+
+    Every kept token is fed back, so the returned cache holds each whole candidate; `room` extra positions are
+    left free for a scorer's suffix (the discriminator tokens)."""
+    cache = KVCache.allocate(model.cfg, 1, len(prompt) + max(max_new, 1) + room, device, dtype)
+    first = torch.tensor([prompt], device=device)
+    logits = model(first, cache=cache)[:, -1]
     cache.expand([0] * n)
     logits = logits.expand(n, -1)
     tokens: list[list[int]] = [[] for _ in range(n)]
     logprob = torch.zeros(n, dtype=torch.float64, device=device)
     done = torch.zeros(n, dtype=torch.bool, device=device)
     stopped = [False] * n
-    for step in range(max_new):
+    for _ in range(max_new):
         scaled = _filter_top_k(logits / temperature, top_k)
         nxt = torch.multinomial(F.softmax(scaled, dim=-1), 1, generator=gen).squeeze(-1)
         lp = F.log_softmax(logits, dim=-1).gather(-1, nxt[:, None]).squeeze(-1)
@@ -111,10 +135,11 @@ def _sample_prompt(model, prompt, max_new, top_k, temperature, n, stop, gen, dev
                 done[i] = True
             else:
                 tokens[i].append(t)
-        if bool(done.all()) or step == max_new - 1:
+        if bool(done.all()):
             break
-        logits = model(nxt[:, None], cache=cache)[:, -1]
-    return [Candidate(tokens[i], float(logprob[i]), stopped[i]) for i in range(n)]
+        logits = model(nxt[:, None], cache=cache)[:, -1]  # also after the last step: every kept token is cached
+    cands = [Candidate(tokens[i], float(logprob[i]), stopped[i]) for i in range(n)]
+    return cands, Sampled(cands, cache, len(prompt))
 
 
 @torch.no_grad()
