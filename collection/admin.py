@@ -3,6 +3,7 @@
 from django import forms
 from django.contrib import admin
 from django.db import models
+from django.utils.html import format_html, format_html_join
 
 from collection.models import (
     Campaign,
@@ -154,10 +155,49 @@ class TurnAdmin(ReadOnlyAdmin):
     list_filter = ["speaker", "session__campaign", "model_id"]
     search_fields = ["text", "=session__id"]
     list_select_related = ["session"]
+    readonly_fields = ["why_this_reply"]
 
     @admin.display(description="text")
     def short_text(self, obj: Turn) -> str:
         return obj.text[:80]
+
+    @admin.display(description="why this reply (sample-and-rank)")
+    def why_this_reply(self, obj: Turn) -> str:
+        """Every candidate with its scores, the dropped ones and why, and the research steps (escaped)."""
+        r = obj.ranking or {}
+        if not r.get("candidates"):
+            return "no ranking recorded (human turn, or a backend that reports none)"
+        rows = format_html_join(
+            "",
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            (_candidate_row(i, c, r.get("chosen")) for i, c in enumerate(r["candidates"])),
+        )
+        steps = format_html_join(
+            "",
+            "<li>TS: {} &rarr; {}{}</li>",
+            (
+                (s.get("query"), " | ".join(s.get("snippets") or []) or "(no snippets)", _step_error(s))
+                for s in r.get("research") or []
+            ),
+        )
+        return format_html(
+            "<p>ranking: {} &middot; fallback used: {} &middot; context truncated: {}</p>"
+            "<table><tr><th>#</th><th>candidate</th><th>scores</th><th>rank score</th><th>dropped because</th></tr>{}"
+            "</table><p>research steps{}:</p><ul>{}</ul>",
+            r.get("ranking"), r.get("fallback_used"), r.get("truncated") or "no", rows,
+            " (forced to answer at the maximum)" if r.get("research_forced") else "", steps,
+        )  # fmt: skip
+
+
+def _candidate_row(i: int, c: dict, chosen) -> tuple:
+    scores = ", ".join(f"{k.lower()} {v:.3f}" for k, v in (c.get("scores") or {}).items()) or "(PT: likelihood only)"
+    score = c.get("rank_score")
+    return (f"{i} (chosen)" if i == chosen else i, c.get("text"), scores, "" if score is None else f"{score:.3f}",
+            c.get("dropped") or "")  # fmt: skip
+
+
+def _step_error(step: dict) -> str:
+    return f" (toolset error: {step['error']})" if step.get("error") else ""
 
 
 class ToolQueryInline(ReadOnlyInline):

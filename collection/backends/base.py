@@ -29,6 +29,8 @@ class Reply:
     model_version: str
     sampling: dict = field(default_factory=dict)
     latency_ms: int = 0
+    # why this reply won, when the backend knows (sample-and-rank: candidates, scores, dropped, research steps)
+    ranking: dict = field(default_factory=dict)
 
 
 class BackendError(Exception):

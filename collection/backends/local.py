@@ -1,5 +1,12 @@
 """`local` backend: a checkpoint exported by the trainer, run in this process with
-`training.inference.ChatModel`.
+`training.inference.ChatModel`: sample-and-rank with the model's own discriminators (docs/inference.md).
+
+The endpoint's `sampling` object holds the sample-and-rank settings (`training.inference.RankSettings` fields:
+num_candidates, top_k, temperature, max_new_tokens, seed, ranking, safety_threshold, weights, fallback, research,
+max_tool_calls, ...); keys only the `openai` backend reads (top_p, system_prompt, ...) are ignored, anything else
+is a config error. Without a `ranking` key the backend ranks with "auto": the discriminators when the export was
+fine-tuned for them, else the PT baseline (log-likelihood per token). The reply's `ranking` (stored on the model
+Turn) lists every candidate with its scores, the dropped ones and why, and the research steps.
 
 Loaded models are cached per resolved export path for the life of the process (loading is the slow part), and
 one lock per model serializes generation (CPU-bound anyway; keeps the model's caches single-threaded). An
@@ -18,7 +25,9 @@ from django.conf import settings
 from collection.backends.base import BackendError, ChatBackend, Reply, Utterance
 
 TRAIN_HINT = "python -m training.train --preset tiny --out var/checkpoints/tiny"
-RESPOND_KEYS = ("top_k", "temperature", "max_new_tokens", "seed")
+# keys the openai backend reads; a local endpoint may carry them (switching backends) and they are ignored here
+OPENAI_ONLY_KEYS = {"top_p", "max_tokens", "presence_penalty", "frequency_penalty", "stop", "system_prompt"}
+OPENAI_ONLY_KEYS |= {"extra_body"}
 
 _cache: dict[Path, tuple[object, threading.Lock]] = {}
 _cache_lock = threading.Lock()
@@ -60,6 +69,39 @@ def clear_cache() -> None:
         _cache.clear()
 
 
+def rank_settings(sampling: dict):
+    """The endpoint's RankSettings (ranking "auto" unless set). Raises BackendError(kind="config")."""
+    from training.inference import RankSettings
+
+    known = {k: v for k, v in sampling.items() if k not in OPENAI_ONLY_KEYS}
+    known.setdefault("ranking", "auto")
+    try:
+        return RankSettings.from_dict(known)
+    except ValueError as exc:
+        raise BackendError(f"the local endpoint's sampling settings are invalid: {exc}", kind="config") from exc
+
+
+def _jsonb_safe(value):
+    """PostgreSQL jsonb refuses the NUL character, which a byte-fallback tokenizer can decode."""
+    if isinstance(value, str):
+        return value.replace("\x00", "")
+    if isinstance(value, dict):
+        return {k: _jsonb_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonb_safe(v) for v in value]
+    return value
+
+
+def ranking_record(out) -> dict:
+    """What the Turn keeps of a RankedReply: why this reply won."""
+    d = out.to_dict()
+    keep = ("ranking", "chosen", "fallback_used", "candidates", "truncated", "research", "research_forced", "base_text")
+    record = {k: d[k] for k in keep}
+    record["dropped"] = out.dropped
+    record["timings_ms"] = {k.removesuffix("_s"): round(v * 1000, 1) for k, v in d["timings"].items()}
+    return _jsonb_safe(record)
+
+
 @dataclass
 class LocalBackend(ChatBackend):
     export_dir: Path
@@ -71,11 +113,13 @@ class LocalBackend(ChatBackend):
 
     def generate(self, dialog: list[Utterance]) -> Reply:
         model, lock = load_chat_model(self.export_dir)
-        kwargs = {k: self.sampling[k] for k in RESPOND_KEYS if k in self.sampling}
+        settings = rank_settings(self.sampling)
         started = time.monotonic()
         try:
             with lock:
-                out = model.respond([u.text for u in dialog], **kwargs)
+                out = model.reply([u.text for u in dialog], settings)
+        except ValueError as exc:  # NotADiscriminator and other settings the model cannot honour: fix the endpoint
+            raise BackendError(f"the local model in {self.export_dir} cannot answer: {exc}", kind="config") from exc
         except Exception as exc:  # model bugs surface as a clear backend failure, the worker's message is kept
             raise BackendError(f"the local model in {self.export_dir} failed: {exc}", kind="unavailable") from exc
         latency_ms = int((time.monotonic() - started) * 1000)
@@ -86,6 +130,7 @@ class LocalBackend(ChatBackend):
             text=text,
             model_id=str(out.model_id),
             model_version=str(out.model_version),
-            sampling=dict(out.sampling or kwargs),
+            sampling=settings.to_dict(),
             latency_ms=latency_ms,
+            ranking=ranking_record(out),
         )

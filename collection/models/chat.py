@@ -84,6 +84,13 @@ class Turn(models.Model):
         "message)",
     )
     reply_failed_at = models.DateTimeField(null=True, blank=True)
+    ranking = models.JSONField(
+        default=dict,
+        blank=True,
+        db_default={},
+        help_text="model turns: why this reply won: every sampled candidate with its scores, the dropped ones and "
+        "why, the research steps (docs/inference.md); empty when the backend reports none",
+    )
 
     class Meta:
         ordering = ["session", "index"]

@@ -209,6 +209,7 @@ def _model_turn_store(*, session_id: int, human_turn: Turn, reply: backends.Repl
         model_version=reply.model_version[:200],
         sampling=reply.sampling,
         latency_ms=reply.latency_ms,
+        ranking=reply.ranking,
     )
     _session_touch(session)
     if not selectors.session_has_room(session):  # no room for another exchange: the chat is complete

@@ -88,14 +88,18 @@ class FakeChatModel:
         cls.loads += 1
         return cls()
 
-    def respond(self, context, **kwargs):
+    def reply(self, context, settings):
+        from training.inference.rank import ScoredCandidate
+        from training.inference.sample_rank import RankedReply
+
         if self.fail:
             raise RuntimeError("CUDA out of memory")
-        self.calls.append((context, kwargs))
-        return type("R", (), {"text": self.text, "model_id": "m", "model_version": "v", "sampling": kwargs})()
+        self.calls.append((context, settings))
+        cands = [ScoredCandidate(self.text, [1], -1.0, True), ScoredCandidate("bad", [2], -0.5, True, dropped="why")]
+        return RankedReply(self.text, "pt", cands, 0, settings, model_id="m", model_version="v")
 
 
-def test_contract_caches_per_path_and_passes_context_and_sampling(monkeypatch, tmp_path):
+def test_contract_caches_per_path_and_passes_context_and_settings(monkeypatch, tmp_path):
     monkeypatch.setattr("training.inference.ChatModel", FakeChatModel)
     FakeChatModel.loads = 0
     endpoint = local_endpoint(tmp_path, top_k=5, temperature=0.5, max_new_tokens=9, seed=3, system_prompt="ignored")
@@ -103,12 +107,14 @@ def test_contract_caches_per_path_and_passes_context_and_sampling(monkeypatch, t
     backend_for(endpoint).generate(DIALOG[:1])
     assert FakeChatModel.loads == 1, "loaded once per path and process"
     model, _ = local_backend.load_chat_model(tmp_path.resolve())
-    assert model.calls[0] == (
-        ["hello how are you", "fine thanks", "what music"],
-        {"top_k": 5, "temperature": 0.5, "max_new_tokens": 9, "seed": 3},
-    )
+    context, settings = model.calls[0]
+    assert context == ["hello how are you", "fine thanks", "what music"]
+    assert (settings.top_k, settings.temperature, settings.max_new_tokens, settings.seed) == (5, 0.5, 9, 3)
+    assert settings.ranking == "auto" and settings.num_candidates == 16, "unset: the paper's defaults, auto ranking"
     assert (first.text, first.model_id, first.model_version) == ("a local reply", "m", "v")
-    assert first.sampling == {"top_k": 5, "temperature": 0.5, "max_new_tokens": 9, "seed": 3}
+    assert first.sampling == settings.to_dict()
+    assert first.ranking["dropped"] == [{"index": 1, "text": "bad", "reason": "why"}]
+    assert [c["text"] for c in first.ranking["candidates"]] == ["a local reply", "bad"]
 
     model.text = "   "
     with pytest.raises(BackendError, match="empty reply"):
@@ -117,6 +123,17 @@ def test_contract_caches_per_path_and_passes_context_and_sampling(monkeypatch, t
     with pytest.raises(BackendError, match="CUDA out of memory") as info:
         backend_for(endpoint).generate(DIALOG)
     assert info.value.http_status == 503
+
+
+@pytest.mark.parametrize(
+    ("sampling", "message"),
+    [({"num_candidates": 0}, "num_candidates must be an integer >= 1"), ({"num_candidate": 4}, "unknown setting")],
+)
+def test_bad_settings_on_the_endpoint_are_a_config_error(monkeypatch, tmp_path, sampling, message):
+    monkeypatch.setattr("training.inference.ChatModel", FakeChatModel)
+    with pytest.raises(BackendError, match=message) as info:
+        backend_for(local_endpoint(tmp_path, **sampling)).generate(DIALOG)
+    assert info.value.kind == "config" and "sampling settings are invalid" in info.value.message
 
 
 def test_damaged_export_is_a_clear_config_error(tmp_path):
@@ -130,10 +147,21 @@ def test_real_export_answers_with_its_id_and_version(random_export):
     import json
 
     meta = json.loads((random_export / "config.json").read_text())
-    reply = backend_for(local_endpoint(random_export, top_k=5, max_new_tokens=8, seed=1)).generate(DIALOG)
+    endpoint = local_endpoint(random_export, top_k=5, max_new_tokens=8, seed=1, num_candidates=4)
+    reply = backend_for(endpoint).generate(DIALOG)
     assert reply.text
     assert (reply.model_id, reply.model_version) == (meta["model_id"], meta["model_version"])
     assert reply.sampling["top_k"] == 5 and reply.sampling["seed"] == 1
+    assert reply.ranking["ranking"] == "pt" and len(reply.ranking["candidates"]) == 4, (
+        "a random export has no discriminator"
+    )
+
+
+def test_discriminator_ranking_of_a_pre_trained_only_export_is_a_config_error(random_export):
+    endpoint = local_endpoint(random_export, max_new_tokens=4, num_candidates=2, ranking="discriminator")
+    with pytest.raises(BackendError, match="never fine-tuned for discrimination") as info:
+        backend_for(endpoint).generate(DIALOG)
+    assert info.value.kind == "config" and info.value.http_status == 503
 
 
 def test_chat_service_talks_to_a_local_export(random_export, db, worker):
@@ -148,6 +176,9 @@ def test_chat_service_talks_to_a_local_export(random_export, db, worker):
     turn = Turn.objects.get(pk=result.model_turn.pk)
     assert turn.speaker == "model" and turn.text and turn.model_version == meta["model_version"]
     assert turn.sampling["max_new_tokens"] == 8 and turn.latency_ms is not None
+    assert len(turn.ranking["candidates"]) == 16 and turn.ranking["chosen"] is not None
+    chosen = turn.ranking["candidates"][turn.ranking["chosen"]]
+    assert chosen["text"] == turn.text and chosen["rank_score"] is not None
 
 
 def test_trained_demo_checkpoint_if_present(settings):
