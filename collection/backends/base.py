@@ -57,3 +57,14 @@ class ChatBackend(ABC):
     def generate(self, dialog: list[Utterance]) -> Reply:
         """Return the model's reply to `dialog` (non-empty, last utterance by the human) or raise
         BackendError."""
+
+
+def jsonb_safe(value):
+    """PostgreSQL jsonb refuses the NUL character, which a byte-fallback tokenizer can decode."""
+    if isinstance(value, str):
+        return value.replace("\x00", "")
+    if isinstance(value, dict):
+        return {k: jsonb_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [jsonb_safe(v) for v in value]
+    return value

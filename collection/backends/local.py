@@ -22,7 +22,7 @@ from pathlib import Path
 
 from django.conf import settings
 
-from collection.backends.base import BackendError, ChatBackend, Reply, Utterance
+from collection.backends.base import BackendError, ChatBackend, Reply, Utterance, jsonb_safe
 
 TRAIN_HINT = "python -m training.train --preset tiny --out var/checkpoints/tiny"
 # keys the openai backend reads; a local endpoint may carry them (switching backends) and they are ignored here
@@ -81,17 +81,6 @@ def rank_settings(sampling: dict):
         raise BackendError(f"the local endpoint's sampling settings are invalid: {exc}", kind="config") from exc
 
 
-def _jsonb_safe(value):
-    """PostgreSQL jsonb refuses the NUL character, which a byte-fallback tokenizer can decode."""
-    if isinstance(value, str):
-        return value.replace("\x00", "")
-    if isinstance(value, dict):
-        return {k: _jsonb_safe(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_jsonb_safe(v) for v in value]
-    return value
-
-
 def ranking_record(out) -> dict:
     """What the Turn keeps of a RankedReply: why this reply won."""
     d = out.to_dict()
@@ -99,7 +88,7 @@ def ranking_record(out) -> dict:
     record = {k: d[k] for k in keep}
     record["dropped"] = out.dropped
     record["timings_ms"] = {k.removesuffix("_s"): round(v * 1000, 1) for k, v in d["timings"].items()}
-    return _jsonb_safe(record)
+    return jsonb_safe(record)
 
 
 @dataclass

@@ -1,5 +1,6 @@
 """`openai` backend: any server that speaks OpenAI chat completions (vLLM, llama.cpp server, TGI, OpenAI
-itself).
+itself, or `python -m training.serve`, whose extra "lamda" field -- candidates, scores, research steps -- is kept as
+the reply's ranking).
 
 POST {base_url}/chat/completions with the dialog as alternating user/assistant messages (an optional system
 prompt first). Connection errors, HTTP 5xx and 429 are retried `max_retries` times with exponential backoff; a
@@ -15,7 +16,7 @@ from dataclasses import dataclass, field
 
 import requests
 
-from collection.backends.base import BackendError, ChatBackend, Reply, Utterance
+from collection.backends.base import BackendError, ChatBackend, Reply, Utterance, jsonb_safe
 
 # sampling keys sent as top-level request fields; anything else server-specific goes under
 # sampling["extra_body"]
@@ -87,6 +88,7 @@ class OpenAICompatBackend(ChatBackend):
             model_version=f"{served}+{fingerprint}" if fingerprint else served,
             sampling=recorded,
             latency_ms=latency_ms,
+            ranking=_ranking(payload),
         )
 
     def _post_with_retries(self, body: dict) -> dict:
@@ -143,3 +145,12 @@ class OpenAICompatBackend(ChatBackend):
         if not isinstance(text, str) or not text.strip():
             raise BackendError(f"the model server at {self.base_url} returned an empty reply", kind="bad_response")
         return text.strip()
+
+
+def _ranking(payload: dict) -> dict:
+    """The candidates, scores and research steps a `python -m training.serve` server sends in its "lamda" field."""
+    extra = payload.get("lamda")
+    if not isinstance(extra, dict):
+        return {}
+    keep = ("ranking", "chosen", "fallback_used", "candidates", "dropped", "truncated", "research", "research_forced")
+    return jsonb_safe({k: extra[k] for k in (*keep, "base_text") if k in extra})

@@ -42,6 +42,7 @@ class RankedReply:
     timings: dict[str, float] = field(default_factory=dict)
     model_id: str = ""
     model_version: str = ""
+    prompt_tokens: int = 0
 
     @property
     def fallback_used(self) -> bool:
@@ -65,6 +66,7 @@ class RankedReply:
             "timings": self.timings,
             "model_id": self.model_id,
             "model_version": self.model_version,
+            "prompt_tokens": self.prompt_tokens,
             "settings": self.settings.to_dict(),
         }
 
@@ -145,6 +147,7 @@ def sample_and_rank(
         text = scored[chosen].text if chosen is not None else settings.fallback
         result = RankedReply(text, ranking, scored, chosen, settings, truncated)
         result.timings = {"generate_s": t1 - t0, "score_s": t2 - t1}
+        result.prompt_tokens = len(prompt)
         if settings.research and chosen is not None:
             _research(model, tok, context, result, settings, query_fn, gen)
         return result
