@@ -28,7 +28,7 @@ def test_trainer_core_imports_no_django():
 
 
 TRAINER_CORE_PACKAGES = {"format", "model", "data", "run", "inference"}
-TRAINER_ROOT_MODULES = {"__init__.py", "train.py", "errors.py", "serve.py"}  # the CLIs
+TRAINER_ROOT_MODULES = {"__init__.py", "train.py", "errors.py", "serve.py", "filter.py"}  # the CLIs
 # Django glue lives at the package root, where Django looks for it (apps, models, migrations, commands, jobs).
 TRAINER_DJANGO_GLUE = GLUE | {"management", "migrations"}
 
