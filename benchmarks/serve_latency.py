@@ -5,7 +5,8 @@
 The tiny preset (random init, marked as a discriminator so every request samples 16 candidates and scores them on
 4 attributes) behind the real ThreadingHTTPServer on a free port; --clients threads each POST
 /v1/chat/completions (a demo context of up to 4 turns) until --requests replies came back. Baseline, same run:
-the same requests through ChatModel.reply in-process, one after another (no HTTP, no queue). Prints replies/s,
+the same requests through ChatModel.reply in-process, one after another (no HTTP, no queue, no cross-request
+batching). Prints replies/s,
 p50/p99 latency; the LAST line is the ratio server replies/s / in-process replies/s.
 """
 
@@ -77,6 +78,7 @@ def main() -> None:
     with ThreadPoolExecutor(args.clients) as pool:
         lat = list(pool.map(lambda b: post(port, b), bodies))
     served_rate = len(bodies) / (time.perf_counter() - t)
+    worker = server.RequestHandlerClass.app.worker
     server.shutdown()
     print(f"cpu ({cpu_name()}), {args.threads} torch thread(s); tiny preset, {args.candidates} candidates x "
           f"{args.max_new} new tokens, 4 attributes scored; {len(bodies)} requests")  # fmt: skip
@@ -85,6 +87,7 @@ def main() -> None:
     print(f"server, {args.clients} clients:     {served_rate:6.2f} replies/s, "
           f"p50 {statistics.median(lat) * 1000:.0f} ms, "
           f"p99 {pct(lat, 0.99) * 1000:.0f} ms (latency includes queueing behind the other clients)")  # fmt: skip
+    print(f"server worker: {worker.served} replies, {worker.batches} decode batches of several requests")
     print(f"server / in-process replies/s: {served_rate / direct_rate:.2f}x")
 
 

@@ -124,6 +124,20 @@ class ChatModel:
         out.model_id, out.model_version = self.model_id, self.model_version
         return out
 
+    def reply_batch(self, contexts: list[list[str]], settings: list[Any], *, ranking: str) -> list[Any]:
+        """`reply` for several contexts decoded together (training.inference.batch); the settings must share
+        top_k, temperature and max_new_tokens, and `ranking` is the resolved one ("discriminator" or "pt")."""
+        from training.inference.sample_rank import sample_and_rank_batch
+
+        if ranking == "discriminator" and not self.has_discriminator:
+            from training.inference.capability import refusal
+
+            raise refusal(self.model_id, self.discriminator_why)
+        out = sample_and_rank_batch(self.model, self.tokenizer, contexts, settings, ranking=ranking)
+        for r in out:
+            r.model_id, r.model_version = self.model_id, self.model_version
+        return out
+
     def respond(
         self,
         context: list[str],

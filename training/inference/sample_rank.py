@@ -105,6 +105,26 @@ def resolve_ranking(settings: RankSettings, has_disc: bool, why: str, model_id: 
     return "discriminator"
 
 
+def _generator(settings: RankSettings, device) -> torch.Generator:
+    gen = torch.Generator(device=device)
+    gen.manual_seed(settings.seed if settings.seed is not None else int(torch.randint(0, 2**62, (1,)).item()))
+    return gen
+
+
+def _ranked(tok, cands, scores, settings: RankSettings, ranking: str, truncated, prompt_len: int) -> RankedReply:
+    per = scores if scores is not None else [{} for _ in cands]
+    scored = [
+        ScoredCandidate(tok.decode(c.token_ids).strip(), c.token_ids, c.logprob, c.stopped, s)
+        for c, s in zip(cands, per, strict=True)
+    ]
+    order = filter_and_rank(scored, settings)
+    chosen = order[0] if order else None
+    text = scored[chosen].text if chosen is not None else settings.fallback
+    result = RankedReply(text, ranking, scored, chosen, settings, truncated)
+    result.prompt_tokens = prompt_len
+    return result
+
+
 @torch.no_grad()
 def sample_and_rank(
     model,
@@ -123,8 +143,7 @@ def sample_and_rank(
     suffix_room = len(attrs) + 1 if attrs else 0
     prompt, truncated = fit_context(context, tok, model.cfg.max_seq_len - settings.max_new_tokens - suffix_room)
     p = next(model.parameters())
-    gen = torch.Generator(device=p.device)
-    gen.manual_seed(settings.seed if settings.seed is not None else int(torch.randint(0, 2**62, (1,)).item()))
+    gen = _generator(settings, p.device)
     was_training = model.training
     model.eval()
     try:
@@ -136,21 +155,59 @@ def sample_and_rank(
         )  # fmt: skip
         t1 = time.perf_counter()
         scores = score_cached(model, sampled.cache, sampled.valid_lengths(), attrs, tok) if attrs else None
-        t2 = time.perf_counter()
-        per = scores if scores is not None else [{} for _ in cands]
-        scored = [
-            ScoredCandidate(tok.decode(c.token_ids).strip(), c.token_ids, c.logprob, c.stopped, s)
-            for c, s in zip(cands, per, strict=True)
-        ]
-        order = filter_and_rank(scored, settings)
-        chosen = order[0] if order else None
-        text = scored[chosen].text if chosen is not None else settings.fallback
-        result = RankedReply(text, ranking, scored, chosen, settings, truncated)
-        result.timings = {"generate_s": t1 - t0, "score_s": t2 - t1}
-        result.prompt_tokens = len(prompt)
-        if settings.research and chosen is not None:
+        result = _ranked(tok, cands, scores, settings, ranking, truncated, len(prompt))
+        result.timings = {"generate_s": t1 - t0, "score_s": time.perf_counter() - t1}
+        if settings.research and result.chosen is not None:
             _research(model, tok, context, result, settings, query_fn, gen)
         return result
+    finally:
+        model.train(was_training)
+
+
+def batch_key(settings: RankSettings, ranking: str) -> tuple:
+    """Requests with equal keys can share one decode batch (batch.py)."""
+    return (settings.top_k, settings.temperature, settings.max_new_tokens, ranking)
+
+
+@torch.no_grad()
+def sample_and_rank_batch(model, tok, contexts: list[list[str]], settings: list[RankSettings], *, ranking: str,
+                          query_fn=None) -> list[RankedReply]:  # fmt: skip
+    """sample_and_rank for several contexts decoded together; every settings must have the same batch_key."""
+    from training.inference.batch import sample_batch
+
+    if len({batch_key(s, ranking) for s in settings}) != 1:
+        raise ValueError("requests in one batch must share top_k, temperature, max_new_tokens and the ranking")
+    first, attrs = settings[0], SCORE_ATTRIBUTES if ranking == "discriminator" else ()
+    room = model.cfg.max_seq_len - first.max_new_tokens - (len(attrs) + 1 if attrs else 0)
+    fitted = [fit_context(c, tok, room) for c in contexts]
+    p = next(model.parameters())
+    gens = [_generator(s, p.device) for s in settings]
+    was_training = model.training
+    model.eval()
+    try:
+        t0 = time.perf_counter()
+        sampled = sample_batch(
+            model, [f[0] for f in fitted], [s.num_candidates for s in settings], max_new=first.max_new_tokens,
+            top_k=first.top_k, temperature=first.temperature, stop={tok.special_id("EOR")}, gens=gens,
+            room=len(attrs) + 1 if attrs else 0,
+        )  # fmt: skip
+        t1 = time.perf_counter()
+        flat = None
+        if attrs:
+            flat = score_cached(model, sampled.cache, sampled.valid_lengths(), attrs, tok, starts=sampled.starts)
+        t2 = time.perf_counter()
+        out, row = [], 0
+        for (prompt, truncated), group, s, gen, ctx in zip(
+            fitted, sampled.groups, settings, gens, contexts, strict=True
+        ):
+            scores = flat[row : row + len(group)] if flat is not None else None
+            row += len(group)
+            result = _ranked(tok, group, scores, s, ranking, truncated, len(prompt))
+            result.timings = {"generate_s": t1 - t0, "score_s": t2 - t1, "batch_size": len(contexts)}
+            if s.research and result.chosen is not None:
+                _research(model, tok, ctx, result, s, query_fn, gen)
+            out.append(result)
+        return out
     finally:
         model.train(was_training)
 

@@ -38,8 +38,11 @@ def suffix_layout(attributes: Sequence[str], tok) -> tuple[list[int], list[int],
     return ids, [0] + [1] * (n - 1), sees
 
 
-def _suffix_bias(model: LaMDAModel, cache_len: int, valid: Tensor, pos: Tensor, sees: Tensor) -> Tensor:
-    """[B, H, S, cache_len + S] float bias with -inf where a suffix query may not look."""
+def _suffix_bias(
+    model: LaMDAModel, cache_len: int, valid: Tensor, pos: Tensor, sees: Tensor, starts: Tensor | None = None
+) -> Tensor:
+    """[B, H, S, cache_len + S] float bias with -inf where a suffix query may not look (a row's keys before its
+    `starts` entry are left padding)."""
     dev = valid.device
     spec = model.bias_spec
     q_pos = valid[:, None] + pos[None, :]  # [B, S]
@@ -49,14 +52,20 @@ def _suffix_bias(model: LaMDAModel, cache_len: int, valid: Tensor, pos: Tensor, 
     buckets = relative_position_bucket(rel, num_buckets=spec.num_buckets, max_distance=spec.max_distance)
     table = model.rel_bias.weight.float()
     bias = table[buckets].permute(0, 3, 1, 2)  # [B, H, S, K]
-    ok_prefix = (k_prefix < valid[:, None])[:, None, :].expand(-1, len(pos), -1)  # [B, S, cache_len]
+    ok_prefix = k_prefix < valid[:, None]
+    if starts is not None:
+        ok_prefix = ok_prefix & (k_prefix >= starts[:, None])
+    ok_prefix = ok_prefix[:, None, :].expand(-1, len(pos), -1)  # [B, S, cache_len]
     ok = torch.cat([ok_prefix, sees[None].expand(len(valid), -1, -1)], dim=2)
     return bias.masked_fill(~ok[:, None], float("-inf"))
 
 
 @torch.no_grad()
-def suffix_logits(model: LaMDAModel, cache: KVCache, valid_lengths: Sequence[int], ids, pos, sees) -> Tensor:
-    """Logits [B, S, V] of the suffix tokens on top of cache rows filled to `valid_lengths` (one forward)."""
+def suffix_logits(
+    model: LaMDAModel, cache: KVCache, valid_lengths: Sequence[int], ids, pos, sees, starts: Sequence[int] | None = None
+) -> Tensor:
+    """Logits [B, S, V] of the suffix tokens on top of cache rows filled to `valid_lengths` (one forward); rows
+    left-padded by a batch of prompts start at `starts` (positions are cache indices, so distances are exact)."""
     bsz, n = cache.batch_size, len(ids)
     if len(valid_lengths) != bsz:
         raise ValueError(f"{len(valid_lengths)} valid lengths for a cache of batch {bsz}")
@@ -66,7 +75,8 @@ def suffix_logits(model: LaMDAModel, cache: KVCache, valid_lengths: Sequence[int
         raise ValueError("a valid length exceeds the filled part of the cache")
     dev = cache.k.device
     valid = torch.tensor(list(valid_lengths), device=dev)
-    bias = _suffix_bias(model, cache.length, valid, torch.tensor(pos, device=dev), sees.to(dev))
+    first = None if starts is None else torch.tensor(list(starts), device=dev)
+    bias = _suffix_bias(model, cache.length, valid, torch.tensor(pos, device=dev), sees.to(dev), first)
     backend = select_backend("reference")
     h = model.embed(torch.tensor([ids] * bsz, device=dev))
     for block in model.layers:  # Attention writes the suffix at cache.length; the length itself is not advanced
@@ -81,10 +91,13 @@ def rating_probability(logits: Tensor, tok) -> Tensor:
     return F.softmax(logits[..., [zero, one]].float(), dim=-1)[..., 1]
 
 
-def score_cached(model, cache: KVCache, valid_lengths: Sequence[int], attributes: Sequence[str], tok) -> list[dict]:
-    """{attribute: P(<1>)} for every cache row whose first `valid_lengths[i]` positions are prompt + response."""
+def score_cached(
+    model, cache: KVCache, valid_lengths: Sequence[int], attributes: Sequence[str], tok, starts=None
+) -> list[dict]:
+    """{attribute: P(<1>)} for every cache row whose positions [starts[i] (0), valid_lengths[i]) hold prompt +
+    response."""
     ids, pos, sees = suffix_layout(attributes, tok)
-    probs = rating_probability(suffix_logits(model, cache, valid_lengths, ids, pos, sees)[:, 1:], tok)
+    probs = rating_probability(suffix_logits(model, cache, valid_lengths, ids, pos, sees, starts)[:, 1:], tok)
     return [{a: float(probs[i, j]) for j, a in enumerate(attributes)} for i in range(cache.batch_size)]
 
 

@@ -5,9 +5,11 @@
     GET  /v1/models             the one model served
     GET  /health                {"status": "ok", model, model_version, discriminator, queued, served}
 
-HTTP threads only parse and validate; every model call goes through one worker thread (`ModelWorker`) that takes
-the queued requests in arrival order, up to `max_batch` at a time (the model is not thread-safe; 16 candidates per
-request already fill the batch dimension). Malformed requests get a 4xx JSON error and never reach the model.
+HTTP threads only parse and validate; every model call goes through one worker thread (`ModelWorker`, the model
+is not thread-safe) that takes the queued requests, up to `max_batch` at a time, and decodes those that agree on
+top_k, temperature, max_new_tokens and ranking in ONE batch (training/inference/batch.py: each request's
+candidates are rows of a shared left-padded cache). Malformed requests get a 4xx JSON error and never reach the
+model.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ class ModelWorker:
         self.chat, self.max_batch = chat, max_batch
         self.jobs: queue.Queue = queue.Queue()
         self.served = 0
+        self.batches = 0  # decode batches of more than one request
         self.thread = threading.Thread(target=self._loop, name="model-worker", daemon=True)
         self.thread.start()
 
@@ -48,8 +51,36 @@ class ModelWorker:
                     batch.append(self.jobs.get_nowait())
                 except queue.Empty:
                     break
-            for request, fut in batch:
-                self._run(request, fut)
+            self._run_batch(batch)
+
+    def _run_batch(self, batch: list) -> None:
+        """Requests that can share a decode batch (same batch_key) run together; the others one by one."""
+        from training.inference.sample_rank import batch_key, resolve_ranking
+
+        chat, groups = self.chat, {}
+        for request, fut in batch:
+            try:
+                ranking = resolve_ranking(
+                    request.settings, chat.has_discriminator, chat.discriminator_why, chat.model_id
+                )
+            except Exception as exc:  # noqa: BLE001 - refused before it reaches the model
+                fut.set_exception(exc)
+                continue
+            groups.setdefault(batch_key(request.settings, ranking), []).append((request, fut))
+        for key, jobs in groups.items():
+            if len(jobs) == 1:
+                self._run(*jobs[0])
+                continue
+            try:
+                replies = chat.reply_batch([r.context for r, _ in jobs], [r.settings for r, _ in jobs], ranking=key[-1])
+            except Exception as exc:  # noqa: BLE001
+                for _, fut in jobs:
+                    fut.set_exception(exc)
+                continue
+            self.served += len(jobs)
+            self.batches += 1
+            for (_, fut), reply in zip(jobs, replies, strict=True):
+                fut.set_result(reply)
 
     def _run(self, request: ChatRequest, fut: Future) -> None:
         try:
@@ -74,6 +105,7 @@ class App:
             "ranking": self.settings.ranking,
             "queued": self.worker.jobs.qsize(),
             "served": self.worker.served,
+            "batched": self.worker.batches,
         }
 
     def models(self) -> dict[str, Any]:

@@ -168,14 +168,34 @@ def test_discriminator_ranking_of_a_pt_model_is_refused(exports):
         srv.server_close()
 
 
-def test_cli_bad_input_is_one_line_and_exit_2(exports, tmp_path):
-    def run(*args):
-        cmd = [sys.executable, "-m", "training.serve", *args]
-        return subprocess.run(cmd, cwd=ROOT, env=env(), capture_output=True, text=True, timeout=120)
+def test_cli_bad_input_is_one_line_and_exit_2(exports, tmp_path, capsys):
+    from training.serve import main
 
-    missing = run("--model", str(tmp_path / "none"))
+    cmd = [sys.executable, "-m", "training.serve", "--model", str(tmp_path / "none")]
+    missing = subprocess.run(cmd, cwd=ROOT, env=env(), capture_output=True, text=True, timeout=120)
     assert missing.returncode == 2 and "export dir not found" in missing.stderr and "Traceback" not in missing.stderr
-    refused = run("--model", str(exports[1]), "--set", "ranking=discriminator")
-    assert refused.returncode == 2 and "never fine-tuned for discrimination" in refused.stderr
-    bad = run("--model", str(exports[0]), "--set", "num_candidates=0")
-    assert bad.returncode == 2 and "num_candidates must be" in bad.stderr and len(bad.stderr.splitlines()) == 1
+    assert main(["--model", str(exports[1]), "--set", "ranking=discriminator"]) == 2
+    assert "never fine-tuned for discrimination" in capsys.readouterr().err
+    assert main(["--model", str(exports[0]), "--set", "num_candidates=0"]) == 2
+    err = capsys.readouterr().err
+    assert "num_candidates must be" in err and len(err.strip().splitlines()) == 1
+    assert main(["--model", str(exports[0]), "--settings", str(tmp_path / "nope.json")]) == 2
+    assert "cannot read the settings JSON" in capsys.readouterr().err
+
+
+def test_the_worker_decodes_compatible_requests_in_one_batch(server):
+    from concurrent.futures import Future
+
+    from training.inference.openai_api import ChatRequest
+
+    app = server.RequestHandlerClass.app
+    before = app.worker.batches
+    reqs = [ChatRequest([f"hello {i}"], SETTINGS.replace(seed=i)) for i in range(3)]
+    reqs.append(ChatRequest(["other"], SETTINGS.replace(top_k=3)))  # another batch key: runs alone
+    jobs = [(r, Future()) for r in reqs]
+    app.worker._run_batch(jobs)
+    replies = [f.result(timeout=60) for _, f in jobs]
+    assert app.worker.batches == before + 1
+    assert [r.timings.get("batch_size") for r in replies] == [3, 3, 3, None]
+    alone = app.chat.reply(reqs[1].context, reqs[1].settings)
+    assert [c.token_ids for c in replies[1].candidates] == [c.token_ids for c in alone.candidates]
