@@ -35,6 +35,7 @@ INSTALLED_APPS = [
     "collection",
     "annotation",
     "training",
+    "exports",
     "frontend",
 ]
 
@@ -164,6 +165,8 @@ LAMDA_DATA_DIR = Path(os.environ.get("LAMDA_DATA_DIR", BASE_DIR / "var" / "data"
 LAMDA_DEMO_CHECKPOINT = Path(
     os.environ.get("LAMDA_DEMO_CHECKPOINT", BASE_DIR / "var" / "checkpoints" / "tiny" / "export")
 )
+LAMDA_EXPORT_ROOT = Path(os.environ.get("LAMDA_EXPORT_ROOT", BASE_DIR / "var" / "exports"))  # admin exports
+LAMDA_EXPORT_PSEUDONYM_KEY = os.environ.get("LAMDA_EXPORT_PSEUDONYM_KEY", "")  # blank: derived from the secret key
 LAMDA_TOOLSET_INDEX = Path(os.environ.get("LAMDA_TOOLSET_INDEX", BASE_DIR / "var" / "toolset-index"))
 LAMDA_TOOLSET_OPENSEARCH_URL = os.environ.get("LAMDA_TOOLSET_OPENSEARCH_URL", "")
 LAMDA_TOOLSET_OPENSEARCH_INDEX = os.environ.get("LAMDA_TOOLSET_OPENSEARCH_INDEX", "lamda-passages")

@@ -7,7 +7,8 @@ from pathlib import Path
 from typing import Any
 
 
-def _schema(kind: str) -> Any:
+def schema_for(kind: str) -> Any:
+    """The Arrow schema of a Parquet shard of `kind` (the exporter writes shards with it)."""
     import pyarrow as pa
 
     common = [("kind", pa.string()), ("id", pa.string()), ("context", pa.list_(pa.string()))]
@@ -27,7 +28,7 @@ def write_parquet(path: Path, kind: str, rows: list[dict[str, Any]]) -> None:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    schema = _schema(kind)
+    schema = schema_for(kind)
     table = pa.Table.from_pylist([{name: row.get(name) for name in schema.names} for row in rows], schema=schema)
     pq.write_table(table, path)
 

@@ -1,0 +1,1 @@
+"""Dataset export: labelled platform data -> the trainer's snapshot format (docs/export.md)."""

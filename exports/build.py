@@ -1,0 +1,132 @@
+"""One session-aligned batch of turn rows -> Arrow tables of examples, vectorised (numpy + pyarrow, no Python loop
+per example): the context of each model turn is every earlier turn of its session (what its raters saw above the
+reply), built once per batch as a list array and shared by all the examples of that reply."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import pyarrow as pa
+
+from exports.producers import VerdictColumn
+from exports.spec import GenerativeFilter
+from training.format.parquet import schema_for
+
+
+@dataclass
+class Batch:
+    """Column arrays of one batch (the reader's turn rows, transposed)."""
+
+    session: np.ndarray  # int64
+    turn: np.ndarray  # int64
+    is_model: np.ndarray  # bool
+    text: pa.Array  # string
+    verdicts: list[np.ndarray]  # per verdict column: int8, -1 = not judged, else 0 / 1 (positive)
+
+    @classmethod
+    def from_rows(cls, rows: list[tuple], n_verdicts: int) -> Batch:
+        cols = list(zip(*rows, strict=True))
+        verdicts = []
+        for j in range(n_verdicts):
+            arr = pa.array(cols[6 + j], pa.bool_())
+            verdicts.append(
+                np.where(
+                    arr.is_null().to_numpy(zero_copy_only=False),
+                    -1,
+                    arr.fill_null(False).to_numpy(zero_copy_only=False).astype(np.int8),
+                )
+            )
+        return cls(
+            session=np.asarray(cols[0], dtype=np.int64),
+            turn=np.asarray(cols[1], dtype=np.int64),
+            is_model=np.asarray(cols[2], dtype=bool),
+            text=pa.array(cols[3], pa.string()),
+            verdicts=verdicts,
+        )
+
+
+def _contexts(batch: Batch, rows: np.ndarray) -> pa.Array:
+    """list<string> of the turns before each of `rows` in its session (rows of one session are contiguous)."""
+    n = len(batch.session)
+    first = np.ones(n, dtype=bool)
+    first[1:] = batch.session[1:] != batch.session[:-1]
+    start = np.maximum.accumulate(np.where(first, np.arange(n), 0))[rows]
+    size = rows - start
+    offsets = np.zeros(len(rows) + 1, dtype=np.int64)
+    np.cumsum(size, out=offsets[1:])
+    flat = np.arange(offsets[-1], dtype=np.int64) - np.repeat(offsets[:-1] - start, size)
+    values = batch.text.take(pa.array(flat))
+    return pa.LargeListArray.from_arrays(pa.array(offsets), values).cast(pa.list_(pa.string()))
+
+
+def _ids(turns: np.ndarray, suffix: str) -> pa.Array:
+    return pa.array([f"turn-{t}{suffix}" for t in turns.tolist()], pa.string())
+
+
+def _table(kind: str, columns: dict[str, pa.Array]) -> pa.Table:
+    schema = schema_for(kind)
+    n = len(columns["context"])
+    columns = {"kind": pa.array([kind] * n, pa.string()), **columns}
+    return pa.table([columns[name] for name in schema.names], schema=schema)
+
+
+def build_examples(
+    batch: Batch, columns: list[VerdictColumn], gen: GenerativeFilter, is_validation: Callable[[int], bool]
+) -> dict[tuple[str, str], pa.Table]:
+    """{(split, kind): table} for one batch; tables of rows in batch order, discriminative grouped by column."""
+    ratings = [np.where(v < 0, -1, v ^ 1 if c.invert else v) for v, c in zip(batch.verdicts, columns, strict=True)]
+    judged = batch.is_model & np.any(np.stack([r >= 0 for r in ratings]), axis=0) if ratings else np.zeros(0, bool)
+    rows = np.nonzero(judged)[0]
+    if not len(rows):
+        return {}
+    context = _contexts(batch, rows)
+    response = batch.text.take(pa.array(rows))
+    turns = batch.turn[rows]
+    sessions = batch.session[rows]
+    split_of = {s: is_validation(s) for s in np.unique(sessions).tolist()}
+    val = np.fromiter((split_of[s] for s in sessions.tolist()), dtype=bool, count=len(rows))
+    parts: dict[tuple[str, str], list[pa.Table]] = {}
+
+    def add(kind: str, mask: np.ndarray, cols: dict[str, pa.Array]) -> None:
+        for split, side in (("train", ~val), ("validation", val)):
+            keep = np.nonzero(mask & side)[0]
+            if len(keep):
+                idx = pa.array(keep)
+                parts.setdefault((split, kind), []).append(_table(kind, {k: v.take(idx) for k, v in cols.items()}))
+
+    by_attr = {c.example_attribute: (r[rows], c) for r, c in zip(ratings, columns, strict=True)}
+    for rating, col in by_attr.values():
+        add(
+            "discriminative",
+            rating >= 0,
+            {
+                "id": _ids(turns, f"/{col.example_attribute}"),
+                "context": context,
+                "response": response,
+                "attribute": pa.array([col.example_attribute] * len(rows), pa.string()),
+                "rating": pa.array(np.maximum(rating, 0).astype(np.int8)),
+            },
+        )
+    if gen.enabled:
+        add(
+            "generative",
+            _generative_mask(by_attr, gen, len(rows)),
+            {"id": _ids(turns, ""), "context": context, "response": response},
+        )
+    return {key: pa.concat_tables(tables) for key, tables in parts.items()}
+
+
+def _generative_mask(by_attr: dict, gen: GenerativeFilter, n: int) -> np.ndarray:
+    ok = np.ones(n, dtype=bool)
+    for attr in gen.require:
+        rating, col = by_attr.get(attr, (None, None))
+        if rating is None:
+            return np.zeros(n, dtype=bool)  # required but never judged in this campaign
+        ok &= rating == col.good_rating
+    for attr in gen.where_judged:
+        if attr in by_attr:
+            rating, col = by_attr[attr]
+            ok &= (rating < 0) | (rating == col.good_rating)
+    return ok

@@ -1,0 +1,15 @@
+"""One producer per collection kind: which stored verdicts of its campaigns become which training examples.
+
+A producer names verdict attributes of its rule (`Aggregate.attribute`) and the example attribute each becomes;
+the exporter (exports/build.py) does the rest the same way for every kind: contexts cut where the rater saw them,
+one discriminative example per judged attribute, generative examples through the filter. The groundedness
+collection adds its producer here (GROUNDED from correct / incorrect; research examples from research sessions).
+"""
+
+from exports.producers.base import Producer, VerdictColumn
+from exports.producers.quality import QualityProducer
+from exports.producers.safety import SafetyProducer
+
+PRODUCERS: dict[str, Producer] = {p.kind: p for p in (QualityProducer(), SafetyProducer())}
+
+__all__ = ["PRODUCERS", "Producer", "VerdictColumn"]
