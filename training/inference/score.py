@@ -122,8 +122,23 @@ def score_sequences(model: LaMDAModel, sequences: Sequence[Sequence[int]], attri
     for i, s in enumerate(sequences):
         padded[i, : len(s)] = torch.tensor(list(s), dtype=torch.long)
     cache = KVCache.allocate(model.cfg, len(sequences), max(lengths) + n_suffix, device, next(model.parameters()).dtype)
-    model(padded, cache=cache)
+    fill_cache(model, padded, cache)
     return score_cached(model, cache, lengths, attributes, tok)
+
+
+@torch.no_grad()
+def fill_cache(model: LaMDAModel, ids: Tensor, cache: KVCache) -> None:
+    """Run `ids` [B, S] through the blocks into an empty cache, without the output head: scoring reads no logits
+    of these positions (the head is a third of the tiny model's compute)."""
+    if cache.length:
+        raise ValueError("fill_cache needs an empty cache")
+    backend = select_backend("reference")
+    seq = ids.shape[1]
+    prepared = backend.prepare(model.rel_bias.weight, model.bias_spec, q_len=seq, k_len=seq, q_offset=0)
+    h = model.embed(ids)
+    for block in model.layers:
+        h = block(h, backend, prepared, cache)
+    cache.length = seq
 
 
 @torch.no_grad()
