@@ -112,7 +112,7 @@ class LocalBackend(ChatBackend):
         except Exception as exc:  # model bugs surface as a clear backend failure, the worker's message is kept
             raise BackendError(f"the local model in {self.export_dir} failed: {exc}", kind="unavailable") from exc
         latency_ms = int((time.monotonic() - started) * 1000)
-        text = (getattr(out, "text", "") or "").strip()
+        text = jsonb_safe(getattr(out, "text", "") or "").strip()  # PostgreSQL text cannot hold NUL
         if not text:
             raise BackendError(f"the local model in {self.export_dir} returned an empty reply", kind="bad_response")
         return Reply(
