@@ -39,7 +39,10 @@ class Pseudonyms:
 def in_validation(session_id: int, val_share: float) -> bool:
     """A session's split is a pure function of its id (not keyed: it must not change when a key rotates), so a
     session stays on its side across exports and the contexts of one dialog never land on both sides."""
-    if val_share <= 0:
-        return False
+    return val_share > 0 and session_bucket(session_id) < val_share * _BUCKETS
+
+
+def session_bucket(session_id: int) -> int:
+    """The session's place in [0, 1,000,000): it is in validation when below val_share x 1,000,000."""
     digest = hashlib.blake2b(f"session:{session_id}".encode(), digest_size=8).digest()
-    return int.from_bytes(digest, "big") % _BUCKETS < val_share * _BUCKETS
+    return int.from_bytes(digest, "big") % _BUCKETS
