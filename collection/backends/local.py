@@ -119,7 +119,7 @@ class LocalBackend(ChatBackend):
             text=text,
             model_id=str(out.model_id),
             model_version=str(out.model_version),
-            sampling=settings.to_dict(),
+            sampling=out.settings.to_dict(),  # with the seed drawn when none was set: the reply can be replayed
             latency_ms=latency_ms,
             ranking=ranking_record(out),
         )

@@ -54,7 +54,8 @@ def _route_and_text(model, prompt, tok, settings: RankSettings, gen, force_user:
     """('TS' | 'USER', text ids) of one research output, one prefill + a short top-k decode."""
     device = next(model.parameters()).device
     ts, user, eor = tok.special_id("TS"), tok.special_id("USER"), tok.special_id("EOR")
-    cache = KVCache.allocate(model.cfg, 1, len(prompt) + settings.max_new_tokens + 1, device)
+    dtype = next(model.parameters()).dtype
+    cache = KVCache.allocate(model.cfg, 1, len(prompt) + settings.max_new_tokens + 1, device, dtype)
     logits = model(torch.tensor([prompt], device=device), cache=cache)[0, -1]
     if force_user:
         route = user

@@ -105,10 +105,13 @@ def resolve_ranking(settings: RankSettings, has_disc: bool, why: str, model_id: 
     return "discriminator"
 
 
+def _seeded(settings: RankSettings) -> RankSettings:
+    """A seed is drawn when none is set and kept in the settings, so the saved settings reproduce the reply."""
+    return settings if settings.seed is not None else settings.replace(seed=int(torch.randint(0, 2**62, (1,)).item()))
+
+
 def _generator(settings: RankSettings, device) -> torch.Generator:
-    gen = torch.Generator(device=device)
-    gen.manual_seed(settings.seed if settings.seed is not None else int(torch.randint(0, 2**62, (1,)).item()))
-    return gen
+    return torch.Generator(device=device).manual_seed(settings.seed)
 
 
 def _ranked(tok, cands, scores, settings: RankSettings, ranking: str, truncated, prompt_len: int) -> RankedReply:
@@ -139,6 +142,7 @@ def sample_and_rank(
 ) -> RankedReply:
     """The chosen reply to `context` and everything that explains the choice."""
     ranking = resolve_ranking(settings, has_discriminator, why, model_id)
+    settings = _seeded(settings)
     attrs = SCORE_ATTRIBUTES if ranking == "discriminator" else ()
     suffix_room = len(attrs) + 1 if attrs else 0
     prompt, truncated = fit_context(context, tok, model.cfg.max_seq_len - settings.max_new_tokens - suffix_room)
@@ -177,6 +181,7 @@ def sample_and_rank_batch(model, tok, contexts: list[list[str]], settings: list[
 
     if len({batch_key(s, ranking) for s in settings}) != 1:
         raise ValueError("requests in one batch must share top_k, temperature, max_new_tokens and the ranking")
+    settings = [_seeded(s) for s in settings]
     first, attrs = settings[0], SCORE_ATTRIBUTES if ranking == "discriminator" else ()
     room = model.cfg.max_seq_len - first.max_new_tokens - (len(attrs) + 1 if attrs else 0)
     fitted = [fit_context(c, tok, room) for c in contexts]

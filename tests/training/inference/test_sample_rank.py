@@ -114,3 +114,10 @@ def test_research_runs_on_the_chosen_reply_and_returns_every_step(model):
     assert [s["query"] for s in out.research] == calls and len(calls) <= 2
     assert all(s["snippets"] == [f"about {s['query']}"] for s in out.research if s["query"])
     assert "research_s" in out.timings and out.to_dict()["research"] == out.research
+
+
+def test_an_unseeded_reply_records_the_seed_it_drew_so_the_saved_settings_reproduce_it(model):
+    first = run(model, RankSettings(num_candidates=3, max_new_tokens=6))
+    assert first.settings.seed is not None
+    again = run(model, RankSettings.from_dict(first.settings.to_dict()))
+    assert [c.token_ids for c in again.candidates] == [c.token_ids for c in first.candidates]
