@@ -6,8 +6,9 @@ One context (the last 4 turns of a demo dialog), one prefill, 16 candidates samp
 tokens (the stop token is masked so every candidate is full length: the longest, most expensive case). Then, on
 the same candidates, in the same run:
   * kv_reuse: one 5-token suffix per candidate (</s> + 4 attribute tokens) on the sampling cache (score.py);
-  * reencode_batched: the 64 full sequences (prompt + candidate + </s> + attribute) in one padded forward;
-  * reencode_loop: the 64 sequences one forward each (what a naive scorer does).
+  * reencode_batched: the 64 full sequences (prompt + candidate + </s> + attribute) in one right-padded forward
+    through the blocks, the output head only at each sequence's last position (the fair re-encoding baseline);
+  * reencode_loop: the 64 sequences one ordinary model forward each (full logits; what a naive scorer does).
 Median of --repeats each. Prints scoring time as a % of generation time (target <= 10 %), checks the scores
 agree, and the LAST line is the ratio reencode_batched / kv_reuse (how many times cheaper the KV reuse is).
 """
@@ -23,12 +24,14 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import torch  # noqa: E402
+import torch.nn.functional as F  # noqa: E402
 
 from benchmarks.infer_common import cpu_name, tiny_export  # noqa: E402
 from training.format.render import render_generation_prompt  # noqa: E402
 from training.inference.export import load_exported  # noqa: E402
-from training.inference.generate import sample_with_cache  # noqa: E402
+from training.inference.generate import fill_cache, sample_with_cache  # noqa: E402
 from training.inference.score import SCORE_ATTRIBUTES, rating_probability, score_cached  # noqa: E402
+from training.model.model import KVCache  # noqa: E402
 
 
 def reencode_batched(model, tok, seqs: list[list[int]]) -> torch.Tensor:
@@ -38,10 +41,12 @@ def reencode_batched(model, tok, seqs: list[list[int]]) -> torch.Tensor:
     ids = torch.zeros(len(rows), int(lengths.max()), dtype=torch.long)
     for i, r in enumerate(rows):
         ids[i, : len(r)] = torch.tensor(r)
-    device = next(model.parameters()).device
-    logits = model(ids.to(device))
-    last = logits[torch.arange(len(rows)), (lengths - 1).to(device)]
-    return rating_probability(last, tok).view(len(seqs), len(SCORE_ATTRIBUTES))
+    p = next(model.parameters())
+    cache = KVCache.allocate(model.cfg, len(rows), ids.shape[1], p.device, p.dtype)
+    h = fill_cache(model, ids.to(p.device), cache, keep_hidden=True)  # no output head on the positions not read
+    last = model.norm(h[torch.arange(len(rows)), (lengths - 1).to(p.device)])
+    weight = model.embed.weight if model.lm_head is None else model.lm_head.weight
+    return rating_probability(F.linear(last, weight).float(), tok).view(len(seqs), len(SCORE_ATTRIBUTES))
 
 
 def reencode_loop(model, tok, seqs: list[list[int]]) -> None:

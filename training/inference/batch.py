@@ -19,7 +19,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from training.inference.generate import Candidate, _filter_top_k
+from training.inference.generate import Candidate, _filter_top_k, prefill
 from training.model.attention import select_backend
 from training.model.attention.base import dense_bias
 from training.model.model import KVCache
@@ -56,7 +56,7 @@ def _prefill_into(model, prompts, counts, big: KVCache, end: int) -> tuple[Tenso
     logits, starts, row = [], [], 0
     for prompt, n in zip(prompts, counts, strict=True):
         own = KVCache.allocate(model.cfg, 1, len(prompt), device, dtype)
-        logits.append(model(torch.tensor([prompt], device=device), cache=own)[:, -1].expand(n, -1))
+        logits.append(prefill(model, torch.tensor([prompt], device=device), own).expand(n, -1))
         start = end - len(prompt)
         big.k[:, row : row + n, :, start:end] = own.k[:, :1]
         big.v[:, row : row + n, :, start:end] = own.v[:, :1]

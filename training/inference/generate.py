@@ -14,6 +14,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from training.model.attention import select_backend
 from training.model.model import KVCache, LaMDAModel
 
 
@@ -114,8 +115,7 @@ def sample_with_cache(
     Every kept token is fed back, so the returned cache holds each whole candidate; `room` extra positions are
     left free for a scorer's suffix (the discriminator tokens)."""
     cache = KVCache.allocate(model.cfg, 1, len(prompt) + max(max_new, 1) + room, device, dtype)
-    first = torch.tensor([prompt], device=device)
-    logits = model(first, cache=cache)[:, -1]
+    logits = prefill(model, torch.tensor([prompt], device=device), cache)
     cache.expand([0] * n)
     logits = logits.expand(n, -1)
     tokens: list[list[int]] = [[] for _ in range(n)]
@@ -180,3 +180,28 @@ def score_continuations(model: LaMDAModel, prefix_ids: list[int], continuations:
         return scores
     finally:
         model.train(was_training)
+
+
+@torch.no_grad()
+def fill_cache(model: LaMDAModel, ids: Tensor, cache: KVCache, keep_hidden: bool = False) -> Tensor | None:
+    """Run `ids` [B, S] through the blocks into an empty cache, without the output head: scoring reads no logits
+    of these positions (the head is a third of the tiny model's compute)."""
+    if cache.length:
+        raise ValueError("fill_cache needs an empty cache")
+    backend = select_backend("reference")
+    seq = ids.shape[1]
+    prepared = backend.prepare(model.rel_bias.weight, model.bias_spec, q_len=seq, k_len=seq, q_offset=0)
+    h = model.embed(ids)
+    for block in model.layers:
+        h = block(h, backend, prepared, cache)
+    cache.length = seq
+    return h if keep_hidden else None
+
+
+@torch.no_grad()
+def prefill(model: LaMDAModel, ids: Tensor, cache: KVCache) -> Tensor:
+    """Fill an empty cache with `ids` [B, S]; logits [B, V] of the LAST position only (a long prompt's other
+    positions would cost an S x vocab output head for nothing)."""
+    h = fill_cache(model, ids, cache, keep_hidden=True)
+    weight = model.embed.weight if model.lm_head is None else model.lm_head.weight
+    return F.linear(model.norm(h[:, -1]), weight).float()

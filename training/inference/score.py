@@ -22,6 +22,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from training.format.render import rating_ids, render_discriminator_suffix
+from training.inference.generate import fill_cache
 from training.model.attention import select_backend
 from training.model.model import KVCache, LaMDAModel
 from training.model.relpos import relative_position_bucket
@@ -124,21 +125,6 @@ def score_sequences(model: LaMDAModel, sequences: Sequence[Sequence[int]], attri
     cache = KVCache.allocate(model.cfg, len(sequences), max(lengths) + n_suffix, device, next(model.parameters()).dtype)
     fill_cache(model, padded, cache)
     return score_cached(model, cache, lengths, attributes, tok)
-
-
-@torch.no_grad()
-def fill_cache(model: LaMDAModel, ids: Tensor, cache: KVCache) -> None:
-    """Run `ids` [B, S] through the blocks into an empty cache, without the output head: scoring reads no logits
-    of these positions (the head is a third of the tiny model's compute)."""
-    if cache.length:
-        raise ValueError("fill_cache needs an empty cache")
-    backend = select_backend("reference")
-    seq = ids.shape[1]
-    prepared = backend.prepare(model.rel_bias.weight, model.bias_spec, q_len=seq, k_len=seq, q_offset=0)
-    h = model.embed(ids)
-    for block in model.layers:
-        h = block(h, backend, prepared, cache)
-    cache.length = seq
 
 
 @torch.no_grad()

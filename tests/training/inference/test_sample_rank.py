@@ -27,11 +27,11 @@ def run(model, settings, context=CTX, disc=True):
 
 
 class ForwardLog:
-    """Every LaMDAModel.forward call's input shape (the discriminator suffix runs the blocks directly)."""
+    """(batch, tokens) of every pass through the model's first block: prefill, decode steps and scoring alike."""
 
     def __init__(self, model):
         self.shapes = []
-        self.handle = model.register_forward_pre_hook(lambda m, args: self.shapes.append(tuple(args[0].shape)))
+        self.handle = model.layers[0].register_forward_pre_hook(lambda m, a: self.shapes.append(tuple(a[0].shape[:2])))
 
     def __enter__(self):
         return self
@@ -44,9 +44,11 @@ def test_all_candidates_come_from_one_prefill_and_are_scored_without_re_encoding
     settings = RankSettings(num_candidates=16, max_new_tokens=10, seed=0)
     with ForwardLog(model) as log:
         out = run(model, settings)
-    prefills = [s for s in log.shapes if s[1] > 1]
-    assert prefills == [(1, len(TOK.encode(CTX[0])) + len(TOK.encode(CTX[1])) + 3)], log.shapes
-    assert all(s == (16, 1) for s in log.shapes[1:]) and len(log.shapes) <= 1 + settings.max_new_tokens
+    prompt_len = len(TOK.encode(CTX[0])) + len(TOK.encode(CTX[1])) + 3
+    assert log.shapes[0] == (1, prompt_len), "the context is prefilled once, as one row"
+    decode, suffix = log.shapes[1:-1], log.shapes[-1]
+    assert set(decode) == {(16, 1)} and len(decode) <= settings.max_new_tokens, "then one token per candidate a step"
+    assert suffix == (16, 5), "scoring: </s> + 4 attribute tokens per candidate, nothing re-encoded"
     assert len(out.candidates) == 16 and all(set(c.scores) == set(SCORE_ATTRIBUTES) for c in out.candidates)
 
 
@@ -74,7 +76,7 @@ def test_a_model_without_discriminators_is_refused_unless_pt_ranking_is_asked(mo
     with ForwardLog(model) as log:
         pt = run(model, RankSettings(num_candidates=4, max_new_tokens=6, seed=3, ranking="pt"), disc=False)
     assert pt.ranking == "pt" and all(c.scores == {} for c in pt.candidates)
-    assert len([s for s in log.shapes if s[1] > 1]) == 1
+    assert log.shapes[0][0] == 1 and all(b == 4 and n == 1 for b, n in log.shapes[1:]), "no scoring pass for PT"
     best = max(range(4), key=lambda i: pt.candidates[i].rank_score)
     assert pt.chosen == best or pt.candidates[best].dropped
     auto = run(model, RankSettings(num_candidates=2, max_new_tokens=4, ranking="auto"), disc=False)
