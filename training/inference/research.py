@@ -6,7 +6,9 @@
     after max_tool_calls toolset calls the route is forced to <User> (the model must answer)
 
 The route is the first token, chosen between <TS> and <User> only (sampled from the model's two logits, or
-forced), so an output can never be "neither". A toolset error (or an empty query) is recorded on its step, with no
+forced), so an output can never be "neither". The prompt only grows, so the loop keeps ONE KV cache: prefilled
+once, then each output and its snippets are computed once (the query stays the model's own tokens).
+A toolset error (or an empty query) is recorded on its step, with no
 snippets, and the loop goes on. Every query, its snippets and any error are returned with the reply.
 """
 
@@ -49,29 +51,49 @@ def _fit(ids: list[int], room: int) -> tuple[list[int], int]:
     return ids[:1] + ids[cut + 1 :], cut
 
 
+class _Stream:
+    """The research prompt as ONE growing KV cache: prefilled once, then only the new tokens are computed."""
+
+    def __init__(self, model, prompt: list[int]) -> None:
+        p = next(model.parameters())
+        self.model, self.device = model, p.device
+        self.cache = KVCache.allocate(model.cfg, 1, model.cfg.max_seq_len, p.device, p.dtype)
+        self.logits = model(torch.tensor([prompt], device=p.device), cache=self.cache)[0, -1]
+
+    def room(self) -> int:
+        return self.cache.max_len - self.cache.length
+
+    def feed(self, ids: list[int]) -> None:
+        self.logits = self.model(torch.tensor([ids], device=self.device), cache=self.cache)[0, -1]
+
+
 @torch.no_grad()
-def _route_and_text(model, prompt, tok, settings: RankSettings, gen, force_user: bool) -> tuple[str, list[int]]:
-    """('TS' | 'USER', text ids) of one research output, one prefill + a short top-k decode."""
-    device = next(model.parameters()).device
+def _route_and_text(stream: _Stream, tok, settings: RankSettings, gen, force_user: bool) -> tuple[str, list[int]]:
+    """('TS' | 'USER', text ids) of one research output; the route and the text tokens enter the cache."""
     ts, user, eor = tok.special_id("TS"), tok.special_id("USER"), tok.special_id("EOR")
-    dtype = next(model.parameters()).dtype
-    cache = KVCache.allocate(model.cfg, 1, len(prompt) + settings.max_new_tokens + 1, device, dtype)
-    logits = model(torch.tensor([prompt], device=device), cache=cache)[0, -1]
     if force_user:
         route = user
     else:
-        two = F.softmax(logits[[ts, user]] / settings.temperature, dim=-1)
+        two = F.softmax(stream.logits[[ts, user]] / settings.temperature, dim=-1)
         route = (ts, user)[int(torch.multinomial(two, 1, generator=gen))]
+    stream.feed([route])
     out: list[int] = []
-    nxt = route
     for _ in range(settings.max_new_tokens):
-        logits = model(torch.tensor([[nxt]], device=device), cache=cache)[0, -1]
-        probs = F.softmax(_filter_top_k(logits / settings.temperature, settings.top_k), dim=-1)
+        probs = F.softmax(_filter_top_k(stream.logits / settings.temperature, settings.top_k), dim=-1)
         nxt = int(torch.multinomial(probs, 1, generator=gen))
         if nxt == eor:
             break
         out.append(nxt)
+        stream.feed([nxt])
     return ("TS" if route == ts else "USER"), out
+
+
+def _step_tail(step: dict, tok) -> list[int]:
+    """What follows a `<TS> query` output in the prompt: </s> (<SNIPPET> snippet)* <RESEARCH>."""
+    ids = [tok.special_id("EOR")]
+    for snippet in step["snippets"]:
+        ids += [tok.special_id("SNIPPET"), *tok.encode(snippet)]
+    return ids + [tok.special_id("RESEARCH")]
 
 
 def _call_toolset(query_fn, query: str, settings: RankSettings) -> dict:
@@ -90,20 +112,28 @@ def _call_toolset(query_fn, query: str, settings: RankSettings) -> dict:
 def run_research(
     model, tok, context: list[str], base_response: str, settings: RankSettings, *, query_fn=None, gen=None
 ) -> ResearchResult:
-    """Ask the model for TS queries until it answers the user (or must); the reply and every step."""
+    """Ask the model for TS queries until it answers the user (or must); the reply and every step.
+
+    The prompt is append-only, so one cache serves the whole loop; when the next step would not fit the window,
+    the prompt is rendered again from the steps so far, cut from the left, and prefilled once more."""
     query_fn = query_fn or default_query_fn()
     gen = gen or torch.Generator(device=next(model.parameters()).device).manual_seed(settings.seed or 0)
     steps: list[dict] = []
     room = model.cfg.max_seq_len - settings.max_new_tokens - 1
-    cut = 0
+    prompt, cut = _fit(render_research_prompt(context, base_response, [], tok), room)
+    stream = _Stream(model, prompt)
     while True:
-        history = [ResearchStep(s["query"] or "?", s["snippets"]) for s in steps]
-        prompt, dropped = _fit(render_research_prompt(context, base_response, history, tok), room)
-        cut = max(cut, dropped)
         forced = len(steps) >= settings.max_tool_calls
-        route, ids = _route_and_text(model, prompt, tok, settings, gen, force_user=forced)
+        route, ids = _route_and_text(stream, tok, settings, gen, force_user=forced)
         text = tok.decode(ids).strip()
         if route == "USER":
             note = "" if text else "the model's grounded reply was empty: the base response is kept"
             return ResearchResult(text or base_response, steps, forced, cut, note)
         steps.append(_call_toolset(query_fn, text, settings))
+        tail = _step_tail(steps[-1], tok)
+        if len(tail) + settings.max_new_tokens + 1 <= stream.room():
+            stream.feed(tail)
+            continue
+        history = [ResearchStep(s["query"] or "?", s["snippets"]) for s in steps]
+        prompt, dropped = _fit(render_research_prompt(context, base_response, history, tok), room)
+        cut, stream = max(cut, dropped), _Stream(model, prompt)

@@ -13,14 +13,20 @@ TOK = ByteTok()
 TS, USER, EOR, RESEARCH = (TOK.special_id(n) for n in ("TS", "USER", "EOR", "RESEARCH"))
 
 
+LETTERS = TOK.encode("abcdefghijklmnopqrstuvwxyz")
+
+
 class Routed(LaMDAModel):
-    """A random model whose route (the token after <RESEARCH>) is fixed; its text never ends early."""
+    """A random model whose route (the token after <RESEARCH>) is fixed; its text is lowercase letters and never
+    ends early (so a query decodes and re-encodes to the same ids)."""
 
     route = TS
 
     def forward(self, input_ids, **kw):
         logits = super().forward(input_ids, **kw)
-        logits[..., EOR] = -1e4
+        allowed = torch.full_like(logits[..., :1].expand_as(logits), -1e4)
+        allowed[..., LETTERS] = 0.0
+        logits = logits + allowed
         at_route = input_ids[:, -1] == RESEARCH
         logits[at_route, -1, self.route] = 1e4
         return logits
@@ -65,19 +71,27 @@ def test_user_first_answers_without_any_toolset_call():
     assert res.steps == [] and log.queries == [] and not res.forced and res.reply
 
 
-def test_snippets_are_appended_to_the_next_prompt():
-    model, seen = routed(TS), []
-    model.register_forward_pre_hook(lambda m, args: seen.append(args[0][0].tolist()) if args[0].shape[1] > 1 else None)
+def test_one_cache_holds_the_whole_loop_exactly_as_the_training_rendering():
+    from training.format.render import render_research_prompt
+    from training.format.schema import ResearchStep
+
+    model, passes = routed(TS), []
+    model.embed.register_forward_pre_hook(lambda m, args: passes.append(args[0][0].tolist()))
     res = run_research(model, TOK, ["hi"], "hello", SETTINGS.replace(max_tool_calls=2), query_fn=Log())
-    assert len(seen) == 3  # one prefill per model call: 2 toolset calls + the forced answer
-    last = seen[-1]
-    assert last.count(TOK.special_id("SNIPPET")) == 2 and last[-1] == RESEARCH
-    snippet = TOK.encode("snippet 1")
-    start = last.index(TOK.special_id("SNIPPET")) + 1
-    assert last[start : start + len(snippet)] == snippet
-    assert seen[1][: len(seen[0])] == seen[0], "each prompt extends the one before"
-    query = [TS, *TOK.encode(res.steps[0]["query"]), EOR]
-    assert seen[1][len(seen[0]) : len(seen[0]) + len(query)] == query
+    history = [ResearchStep(s["query"], s["snippets"]) for s in res.steps]
+    stream = [t for p in passes for t in p]
+    rendered = render_research_prompt(["hi"], "hello", history, TOK)
+    assert stream == rendered + [USER] + TOK.encode(res.reply), "the cache holds the training layout, each token once"
+    assert len(passes[0]) == len(render_research_prompt(["hi"], "hello", [], TOK)), "one prefill of the first prompt"
+    assert stream.count(TOK.special_id("SNIPPET")) == 2 and res.steps[0]["snippets"] == ["snippet 1"]
+
+
+def test_a_loop_that_outgrows_the_window_is_rendered_again_and_cut_from_the_left():
+    long = RankSettings(max_new_tokens=6, seed=0, max_snippets=3, max_snippet_chars=300, max_tool_calls=3)
+    model = routed(TS)
+    assert model.cfg.max_seq_len == 512  # three calls with two 300-char snippets each do not fit
+    res = run_research(model, TOK, ["hi"], "hello", long, query_fn=lambda q: ["x" * 300, "y" * 300])
+    assert len(res.steps) == 3 and res.forced and res.truncated_tokens > 0
 
 
 def test_toolset_errors_are_recorded_and_the_loop_goes_on():
