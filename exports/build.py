@@ -75,7 +75,8 @@ def _table(kind: str, columns: dict[str, pa.Array]) -> pa.Table:
 def build_examples(
     batch: Batch, columns: list[VerdictColumn], gen: GenerativeFilter, is_validation: Callable[[int], bool]
 ) -> dict[tuple[str, str], pa.Table]:
-    """{(split, kind): table} for one batch; tables of rows in batch order, discriminative grouped by column."""
+    """{(split, kind): table} for one batch, in reply order (discriminative: each reply's attributes in the
+    producer's column order)."""
     ratings = [np.where(v < 0, -1, v ^ 1 if c.invert else v) for v, c in zip(batch.verdicts, columns, strict=True)]
     judged = batch.is_model & np.any(np.stack([r >= 0 for r in ratings]), axis=0) if ratings else np.zeros(0, bool)
     rows = np.nonzero(judged)[0]
@@ -87,35 +88,47 @@ def build_examples(
     sessions = batch.session[rows]
     split_of = {s: is_validation(s) for s in np.unique(sessions).tolist()}
     val = np.fromiter((split_of[s] for s in sessions.tolist()), dtype=bool, count=len(rows))
-    parts: dict[tuple[str, str], list[pa.Table]] = {}
-
-    def add(kind: str, mask: np.ndarray, cols: dict[str, pa.Array]) -> None:
-        for split, side in (("train", ~val), ("validation", val)):
-            keep = np.nonzero(mask & side)[0]
-            if len(keep):
-                idx = pa.array(keep)
-                parts.setdefault((split, kind), []).append(_table(kind, {k: v.take(idx) for k, v in cols.items()}))
-
+    parts: dict[tuple[str, str], pa.Table] = {}
     by_attr = {c.example_attribute: (r[rows], c) for r, c in zip(ratings, columns, strict=True)}
-    for rating, col in by_attr.values():
-        add(
+    if by_attr:
+        # row-major over (reply, attribute): a reply's examples are consecutive, so the order (and the bytes) do
+        # not depend on where the reader's batches happen to start
+        names = list(by_attr)
+        matrix = np.stack([by_attr[a][0] for a in names], axis=1)
+        reply, col = np.nonzero(matrix >= 0)
+        idx = pa.array(reply)
+        attr_names = np.array(names, dtype=object)[col]
+        _split_add(
+            parts,
             "discriminative",
-            rating >= 0,
+            val[reply],
             {
-                "id": _ids(turns, f"/{col.example_attribute}"),
-                "context": context,
-                "response": response,
-                "attribute": pa.array([col.example_attribute] * len(rows), pa.string()),
-                "rating": pa.array(np.maximum(rating, 0).astype(np.int8)),
+                "id": pa.array([f"turn-{t}/{a}" for t, a in zip(turns[reply].tolist(), attr_names, strict=True)]),
+                "context": context.take(idx),
+                "response": response.take(idx),
+                "attribute": pa.array(attr_names.tolist(), pa.string()),
+                "rating": pa.array(matrix[reply, col].astype(np.int8)),
             },
         )
     if gen.enabled:
-        add(
+        keep = np.nonzero(_generative_mask(by_attr, gen, len(rows)))[0]
+        idx = pa.array(keep)
+        _split_add(
+            parts,
             "generative",
-            _generative_mask(by_attr, gen, len(rows)),
-            {"id": _ids(turns, ""), "context": context, "response": response},
+            val[keep],
+            {"id": _ids(turns[keep], ""), "context": context.take(idx), "response": response.take(idx)},
         )
-    return {key: pa.concat_tables(tables) for key, tables in parts.items()}
+    return parts
+
+
+def _split_add(parts: dict, kind: str, val: np.ndarray, cols: dict[str, pa.Array]) -> None:
+    """Add the examples `cols` (one row each) to `parts`, train and validation apart, order kept."""
+    for split, side in (("train", ~val), ("validation", val)):
+        keep = np.nonzero(side)[0]
+        if len(keep):
+            idx = pa.array(keep)
+            parts[(split, kind)] = _table(kind, {k: v.take(idx) for k, v in cols.items()})
 
 
 def _generative_mask(by_attr: dict, gen: GenerativeFilter, n: int) -> np.ndarray:

@@ -10,9 +10,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import psycopg
+from django.conf import settings
 from django.db import connection
-
-BATCH_ROWS = 50_000
 
 
 @dataclass(frozen=True)
@@ -95,10 +94,11 @@ def label_rows_sql(scope: Scope) -> tuple[str, list]:
 
 
 def stream(
-    conn: psycopg.Connection, name: str, sql: str, params: list, *, batch_rows: int = BATCH_ROWS, align: bool = False
+    conn: psycopg.Connection, name: str, sql: str, params: list, *, batch_rows: int | None = None, align: bool = False
 ) -> Iterator[list[tuple]]:
     """Rows of `sql` from a server-side cursor, `batch_rows` at a time. With `align`, a batch never splits the
     rows of one session (column 0): the last session of a batch is carried into the next."""
+    batch_rows = batch_rows or settings.LAMDA_EXPORT_BATCH_ROWS
     with conn.cursor(name=name) as cur:
         cur.itersize = batch_rows
         cur.execute(sql, params)
@@ -120,6 +120,15 @@ def stream(
             carry = rows[cut:]
             if cut:
                 yield rows[:cut]
+
+
+LOCK_CLASS = 7301  # pg advisory lock namespace of export jobs: (LOCK_CLASS, export id)
+
+
+def try_job_lock(conn: psycopg.Connection, export_id: int) -> bool:
+    """Take the job's session-level advisory lock on `conn` (held until the connection closes: a killed worker's
+    is freed by PostgreSQL when its socket closes); False when another connection holds it."""
+    return bool(scalar_rows(conn, "SELECT pg_try_advisory_lock(%s, %s)", [LOCK_CLASS, export_id])[0][0])
 
 
 def scalar_rows(conn: psycopg.Connection, sql: str, params: list) -> list[tuple]:

@@ -24,13 +24,20 @@ def temp_dir_for(out: Path) -> Path:
     return out.parent / f".{out.name}.partial"
 
 
+ROW_GROUP = 64 * 1024
+
+
 class _Shards:
-    """The open shard of one (split, kind)."""
+    """The open shard of one (split, kind). Parquet rows are buffered and written in row groups of exactly
+    ROW_GROUP rows (the last of a file may be shorter), so the bytes do not depend on how the rows were batched
+    when read (LAMDA_EXPORT_BATCH_ROWS may differ between a killed run and its retry)."""
 
     def __init__(self, root: Path, split: str, kind: str, fmt: str, shard_size: int):
         self.root, self.split, self.kind, self.fmt, self.shard_size = root, split, kind, fmt, shard_size
         self.done: list[ManifestFile] = []
         self._file, self._rel, self._count, self._index = None, "", 0, 0
+        self._pending: list[pa.Table] = []
+        self._pending_rows = 0
 
     def write(self, table: pa.Table) -> None:
         start = 0
@@ -38,11 +45,30 @@ class _Shards:
             if self._file is None:
                 self._open()
             take = min(self.shard_size - self._count, table.num_rows - start)
-            self._write(table.slice(start, take))
+            self._buffer(table.slice(start, take))
             self._count += take
             start += take
             if self._count == self.shard_size:
                 self.close()
+
+    def _buffer(self, table: pa.Table) -> None:
+        if self.fmt != "parquet":
+            self._write_jsonl(table)
+            return
+        self._pending.append(table)
+        self._pending_rows += table.num_rows
+        if self._pending_rows >= ROW_GROUP:
+            self._flush(final=False)
+
+    def _flush(self, *, final: bool) -> None:
+        if not self._pending:
+            return
+        rows = pa.concat_tables(self._pending)
+        cut = rows.num_rows if final else rows.num_rows - rows.num_rows % ROW_GROUP
+        for start in range(0, cut, ROW_GROUP):
+            self._file.write_table(rows.slice(start, min(ROW_GROUP, cut - start)), row_group_size=ROW_GROUP)
+        rest = rows.slice(cut)
+        self._pending, self._pending_rows = ([rest] if rest.num_rows else []), rest.num_rows
 
     def _open(self) -> None:
         stem = self.kind if self.split == "train" else f"{self.kind}-{self.split}"
@@ -54,25 +80,50 @@ class _Shards:
             self._file = open(path, "w", encoding="utf-8")
         self._index += 1
 
-    def _write(self, table: pa.Table) -> None:
-        if self.fmt == "parquet":
-            self._file.write_table(table, row_group_size=64 * 1024)
-            return
-        names = [n for n in table.schema.names]
-        lines = []
-        for row in table.to_pylist():
-            lines.append(
-                json.dumps({n: row[n] for n in names if row[n] is not None}, ensure_ascii=False, separators=(",", ":"))
-            )
+    def _write_jsonl(self, table: pa.Table) -> None:
+        names = table.schema.names
+        lines = [
+            json.dumps({n: row[n] for n in names if row[n] is not None}, ensure_ascii=False, separators=(",", ":"))
+            for row in table.to_pylist()
+        ]
         self._file.write("\n".join(lines) + "\n")
 
     def close(self) -> None:
         if self._file is None:
             return
+        if self.fmt == "parquet":
+            self._flush(final=True)
         self._file.close()
         path = self.root / self._rel
         self.done.append(ManifestFile(self._rel, self.kind, self.fmt, self._count, sha256_file(path), self.split))
         self._file, self._count = None, 0
+
+
+class _MetaTable:
+    """One meta/<name>.parquet, in row groups of exactly ROW_GROUP rows, like the data shards."""
+
+    def __init__(self, path: Path, schema: pa.Schema):
+        self.writer = pq.ParquetWriter(path, schema, compression="zstd")
+        self.rows, self._pending = 0, []
+
+    def add(self, table: pa.Table) -> None:
+        self._pending.append(table)
+        self.rows += table.num_rows
+        if sum(t.num_rows for t in self._pending) >= ROW_GROUP:
+            self._flush(final=False)
+
+    def _flush(self, *, final: bool) -> None:
+        rows = pa.concat_tables(self._pending)
+        cut = rows.num_rows if final else rows.num_rows - rows.num_rows % ROW_GROUP
+        for start in range(0, cut, ROW_GROUP):
+            self.writer.write_table(rows.slice(start, min(ROW_GROUP, cut - start)), row_group_size=ROW_GROUP)
+        rest = rows.slice(cut)
+        self._pending = [rest] if rest.num_rows else []
+
+    def close(self) -> None:
+        if self._pending:
+            self._flush(final=True)
+        self.writer.close()
 
 
 def _schema(kind: str) -> pa.Schema:
@@ -86,7 +137,7 @@ class SnapshotWriter:
         self.out, self.fmt, self.shard_size = Path(out), fmt, shard_size
         self.tmp = temp_dir_for(self.out)
         self._shards: dict[tuple[str, str], _Shards] = {}
-        self._meta: dict[str, tuple[pq.ParquetWriter, int]] = {}
+        self._meta: dict[str, _MetaTable] = {}
 
     def __enter__(self) -> SnapshotWriter:
         if self.tmp.exists():
@@ -103,9 +154,9 @@ class SnapshotWriter:
                         shards._file.close()
                     except Exception:  # the disk that failed the write may fail the close too
                         pass
-            for writer, _ in self._meta.values():
+            for table in self._meta.values():
                 try:
-                    writer.close()
+                    table.writer.close()
                 except Exception:
                     pass
             shutil.rmtree(self.tmp, ignore_errors=True)
@@ -119,13 +170,8 @@ class SnapshotWriter:
     def write_meta(self, name: str, table: pa.Table) -> None:
         """Side tables (meta/<name>.parquet: sessions, labels) beside the data; listed in the manifest's source."""
         if name not in self._meta:
-            self._meta[name] = (
-                pq.ParquetWriter(self.tmp / META_DIR / f"{name}.parquet", table.schema, compression="zstd"),
-                0,
-            )
-        writer, rows = self._meta[name]
-        writer.write_table(table, row_group_size=64 * 1024)
-        self._meta[name] = (writer, rows + table.num_rows)
+            self._meta[name] = _MetaTable(self.tmp / META_DIR / f"{name}.parquet", table.schema)
+        self._meta[name].add(table)
 
     def files(self) -> list[ManifestFile]:
         for shards in self._shards.values():
@@ -136,10 +182,10 @@ class SnapshotWriter:
         """Close every file, write the manifest, rename into place; return the manifest as a dict."""
         files = self.files()
         meta = []
-        for name, (writer, rows) in sorted(self._meta.items()):
-            writer.close()
+        for name, table in sorted(self._meta.items()):
+            table.close()
             rel = f"{META_DIR}/{name}.parquet"
-            meta.append({"path": rel, "rows": rows, "sha256": sha256_file(self.tmp / rel)})
+            meta.append({"path": rel, "rows": table.rows, "sha256": sha256_file(self.tmp / rel)})
         manifest = new_manifest(files, created_at=created_at, source={**source, "meta_files": meta}, mixture=mixture)
         data = manifest.to_dict()
         (self.tmp / MANIFEST).write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")

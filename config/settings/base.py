@@ -155,6 +155,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "annotation.jobs.recover_missed_jobs",
         "schedule": timedelta(seconds=env_number("LAMDA_RECOVERY_SECONDS", 15)),
     },
+    "recover-exports": {
+        "task": "exports.jobs.recover_exports",
+        "schedule": timedelta(seconds=env_number("LAMDA_RECOVERY_SECONDS", 15)),
+    },
 }
 LAMDA_RECOVERY_GRACE_SECONDS = env_number("LAMDA_RECOVERY_GRACE_SECONDS", 10)  # younger: own job's
 
@@ -166,6 +170,8 @@ LAMDA_DEMO_CHECKPOINT = Path(
     os.environ.get("LAMDA_DEMO_CHECKPOINT", BASE_DIR / "var" / "checkpoints" / "tiny" / "export")
 )
 LAMDA_EXPORT_ROOT = Path(os.environ.get("LAMDA_EXPORT_ROOT", BASE_DIR / "var" / "exports"))  # admin exports
+LAMDA_EXPORT_REQUEUE_SECONDS = env_number("LAMDA_EXPORT_REQUEUE_SECONDS", 600)  # queued and not started
+LAMDA_EXPORT_BATCH_ROWS = env_number("LAMDA_EXPORT_BATCH_ROWS", 50_000, minimum=100)  # rows per read: memory
 LAMDA_EXPORT_PSEUDONYM_KEY = os.environ.get("LAMDA_EXPORT_PSEUDONYM_KEY", "")  # blank: derived from the secret key
 LAMDA_TOOLSET_INDEX = Path(os.environ.get("LAMDA_TOOLSET_INDEX", BASE_DIR / "var" / "toolset-index"))
 LAMDA_TOOLSET_OPENSEARCH_URL = os.environ.get("LAMDA_TOOLSET_OPENSEARCH_URL", "")

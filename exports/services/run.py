@@ -11,6 +11,7 @@ from datetime import UTC
 from pathlib import Path
 
 import pyarrow as pa
+from django.db.models import F
 from django.utils import timezone
 
 from annotation.models import FormVersion
@@ -20,7 +21,7 @@ from exports.identity import Pseudonyms, in_validation
 from exports.manifest_source import source_dict
 from exports.models import DatasetExport
 from exports.producers import PRODUCERS
-from exports.reader import Scope, label_rows_sql, scalar_rows, snapshot_connection, stream, turn_rows_sql
+from exports.reader import Scope, label_rows_sql, scalar_rows, snapshot_connection, stream, try_job_lock, turn_rows_sql
 from exports.spec import ExportInputError, ExportSpec, parse_time
 from exports.writer import SnapshotWriter
 from training.format.specials import DatasetError
@@ -30,18 +31,27 @@ STAMP = "%Y-%m-%dT%H:%M:%SZ"
 
 
 def export_run(export_id: int) -> DatasetExport:
+    """Run the job unless it is done or another process runs it now (it holds the job's advisory lock, on the
+    connection that reads the snapshot: a killed worker's connection closes and frees it, docs/export.md)."""
     job = DatasetExport.objects.get(pk=export_id)
     if job.status == DatasetExport.Status.DONE:
         return job
-    DatasetExport.objects.filter(pk=job.pk).update(
-        status=DatasetExport.Status.RUNNING,
-        attempts=job.attempts + 1,
-        started_at=timezone.now(),
-        error="",
-        progress_done=0,
-    )
     try:
-        manifest = _write(job, ExportSpec.from_json(job.spec))
+        with snapshot_connection() as conn:
+            if not try_job_lock(conn, job.pk):
+                logger.info("export %s is being written by another worker; not started twice", job.pk)
+                return job
+            DatasetExport.objects.filter(pk=job.pk).update(
+                status=DatasetExport.Status.RUNNING,
+                attempts=F("attempts") + 1,
+                started_at=timezone.now(),
+                error="",
+                progress_done=0,
+            )
+            manifest = _write(conn, job, ExportSpec.from_json(job.spec))
+            DatasetExport.objects.filter(pk=job.pk).update(
+                status=DatasetExport.Status.DONE, manifest=manifest, finished_at=timezone.now()
+            )
     except (ExportInputError, DatasetError) as exc:
         return _fail(job, getattr(exc, "message", str(exc)))
     except OSError as exc:
@@ -50,9 +60,6 @@ def export_run(export_id: int) -> DatasetExport:
             job,
             f"Could not write the snapshot to {job.out_dir}: {why}. Nothing was left behind; fix it and export again.",
         )
-    DatasetExport.objects.filter(pk=job.pk).update(
-        status=DatasetExport.Status.DONE, manifest=manifest, finished_at=timezone.now()
-    )
     job.refresh_from_db()
     logger.info("export %s done: %s", job.pk, job.out_dir)
     return job
@@ -108,7 +115,7 @@ def _as_of(conn, plans) -> str | None:
     return newest.astimezone(UTC).strftime(STAMP) if newest else None
 
 
-def _write(job: DatasetExport, spec: ExportSpec) -> dict:
+def _write(conn, job: DatasetExport, spec: ExportSpec) -> dict:
     out = Path(job.out_dir)
     if out.exists():
         raise ExportInputError(f"{out} already exists; snapshots are never overwritten, choose another name.")
@@ -116,7 +123,7 @@ def _write(job: DatasetExport, spec: ExportSpec) -> dict:
     names = Pseudonyms()
     counts: Counter = Counter()
     summaries = []
-    with snapshot_connection() as conn, SnapshotWriter(out, fmt=spec.format, shard_size=spec.shard_size) as writer:
+    with SnapshotWriter(out, fmt=spec.format, shard_size=spec.shard_size) as writer:
         plans = _plans(conn, job, spec)
         DatasetExport.objects.filter(pk=job.pk).update(progress_total=_progress_total(conn, plans))
         done = 0

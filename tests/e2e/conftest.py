@@ -45,6 +45,7 @@ def _start_worker(tmp_path, *, beat: bool = False, extra_env: dict | None = None
     args = ["--pool", "solo", "--loglevel", "INFO", "--without-gossip", "--without-mingle", "--without-heartbeat"]
     if beat:
         args += ["-B", "--schedule", str(tmp_path / "celerybeat-schedule")]
+    saved = dict(celery_app.conf.items())  # before the worker starts: nothing can fail between start and try
     log = open(tmp_path / "worker.log", "w+")
     proc = subprocess.Popen(
         [sys.executable, "-m", "celery", "-A", "config", "worker", *args],
@@ -53,7 +54,6 @@ def _start_worker(tmp_path, *, beat: bool = False, extra_env: dict | None = None
         stdout=log,
         stderr=subprocess.STDOUT,
     )
-    saved = dict(celery_app.conf.items())
     celery_app.conf.update(task_always_eager=False)
     try:
         _wait_for_ready(log, proc)

@@ -71,7 +71,7 @@ def test_a_full_disk_mid_write_leaves_nothing_behind(rated, tmp_path, monkeypatc
     import exports.writer as writer
 
     calls = {"n": 0}
-    real = writer._Shards._write
+    real = writer._Shards._buffer
 
     def failing(self, table):
         calls["n"] += 1
@@ -79,7 +79,7 @@ def test_a_full_disk_mid_write_leaves_nothing_behind(rated, tmp_path, monkeypatc
             raise OSError(errno.ENOSPC, "No space left on device")
         real(self, table)
 
-    monkeypatch.setattr(writer._Shards, "_write", failing)
+    monkeypatch.setattr(writer._Shards, "_buffer", failing)
     job = export_run(_create(tmp_path, shard_size=10).pk)
     assert job.status == "failed" and "the disk is full" in job.error and "Nothing was left behind" in job.error
     assert os.listdir(tmp_path) == []
