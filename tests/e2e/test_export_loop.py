@@ -55,7 +55,12 @@ def _rate_all(raters) -> int:
 
 
 def test_chat_rate_export_finetune_register_chat(celery_worker_process, tiny_export, tmp_path):
-    endpoint = ModelEndpoint.objects.create(name="tiny-base", backend="local", checkpoint_path=str(tiny_export))
+    endpoint = ModelEndpoint.objects.create(  # short replies: the examples fit the fine-tuning's --seq-len
+        name="tiny-base",
+        backend="local",
+        checkpoint_path=str(tiny_export),
+        sampling={"max_new_tokens": 8, "num_candidates": 4},
+    )
     campaign = CampaignFactory(
         slug="loop", model_endpoint=endpoint, min_turns=4, max_turns=8, raters_per_item=3, positive_threshold=2
     )
@@ -89,6 +94,19 @@ def test_chat_rate_export_finetune_register_chat(celery_worker_process, tiny_exp
         1 for a in Aggregate.objects.filter(item__campaign=campaign, attribute="interesting") if a.positive
     )
 
+    assert {f.split for f in snap.manifest.files} == {"train", "validation"}, snap.manifest.files
+
+    verdicts = sorted(
+        Aggregate.objects.filter(item__campaign=campaign).values_list(
+            "item__session_id", "item_id", "attribute", "positive"
+        )
+    )
+    assert job.manifest["source"]["counts"]["train"].get("generative"), (
+        job.manifest["source"]["counts"],
+        verdicts,
+        share,
+    )
+
     run = tmp_path / "run"
     call_command(
         "train",
@@ -102,7 +120,7 @@ def test_chat_rate_export_finetune_register_chat(celery_worker_process, tiny_exp
         "--steps",
         "3",
         "--seq-len",
-        "64",
+        "128",
         "--batch-size",
         "2",
         "--truncate-long",
@@ -114,7 +132,6 @@ def test_chat_rate_export_finetune_register_chat(celery_worker_process, tiny_exp
     )
     metrics = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
     assert any("val/loss" in m for m in metrics)  # evaluated: on the exporter's split when it has one
-    assert {f.split for f in snap.manifest.files} == {"train", "validation"}
 
     call_command("model_register", str(run / "export"), "--campaign", "loop", stdout=StringIO())
     campaign.refresh_from_db()
