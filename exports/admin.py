@@ -1,6 +1,6 @@
-"""Admin for dataset exports: the campaign list's "Export labelled data" action queues one, the export's page shows
-its progress, manifest and download links (staff only). Export records are written by the job, so they are
-read-only here (config/admin_base.py)."""
+"""Admin for dataset exports and transcript imports: the campaign list's "Export labelled data" action queues an
+export, whose page shows its progress, manifest and download links (staff only). Export records are written by the
+job, so they are read-only here (config/admin_base.py)."""
 
 from pathlib import Path
 
@@ -12,7 +12,7 @@ from django.utils.html import format_html, format_html_join
 
 from collection.models import Campaign
 from config.admin_base import ReadOnlyAdmin
-from exports.models import DatasetExport
+from exports.models import DatasetExport, TranscriptImport
 from exports.services import export_create
 from exports.spec import ExportInputError, ExportSpec
 
@@ -93,6 +93,28 @@ class DatasetExportAdmin(ReadOnlyAdmin):
         if not file.is_file():
             raise Http404("The snapshot folder no longer has this file (moved or deleted).")
         return FileResponse(open(file, "rb"), as_attachment=True, filename=f"export-{job.pk}-{rel.replace('/', '-')}")
+
+
+@admin.register(TranscriptImport)
+class TranscriptImportAdmin(ReadOnlyAdmin):
+    """Imports are made by `manage.py import_transcripts` (docs/import.md); the admin shows each one's report."""
+
+    list_display = ("id", "campaign", "source_name", "format", "imported", "not_imported", "created_at")
+    fields = ("campaign", "source_name", "format", "speakers", "imported", "report_lines", "created_at")
+    readonly_fields = fields
+
+    @admin.display(description="not imported")
+    def not_imported(self, obj: TranscriptImport) -> int:
+        return len(obj.report)
+
+    @admin.display(description="dialogs not imported, and why")
+    def report_lines(self, obj: TranscriptImport) -> str:
+        if not obj.report:
+            return "-"
+        rows = ((r["line"], r["dialog"], r["reason"]) for r in obj.report)
+        return format_html(
+            "<table>{}</table>", format_html_join("", "<tr><td>line {}</td><td>{}</td><td>{}</td></tr>", rows)
+        )
 
 
 @admin.action(description="Export labelled data (dataset snapshot for the trainer)")

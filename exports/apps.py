@@ -3,4 +3,4 @@ from django.apps import AppConfig
 
 class ExportsConfig(AppConfig):
     name = "exports"
-    verbose_name = "Dataset exports (to the trainer)"
+    verbose_name = "Dataset exports and transcript imports"

@@ -26,23 +26,18 @@ class Batch:
     verdicts: list[np.ndarray]  # per verdict column: int8, -1 = not judged, else 0 / 1 (positive)
 
     @classmethod
-    def from_rows(cls, rows: list[tuple], n_verdicts: int) -> Batch:
-        cols = list(zip(*rows, strict=True))
+    def from_table(cls, table: pa.Table, n_verdicts: int) -> Batch:
+        """From the reader's turn table (exports/reader.py turn_columns)."""
         verdicts = []
         for j in range(n_verdicts):
-            arr = pa.array(cols[6 + j], pa.bool_())
-            verdicts.append(
-                np.where(
-                    arr.is_null().to_numpy(zero_copy_only=False),
-                    -1,
-                    arr.fill_null(False).to_numpy(zero_copy_only=False).astype(np.int8),
-                )
-            )
+            col = table.column(f"c{j}").combine_chunks()
+            values = col.fill_null(False).to_numpy(zero_copy_only=False).astype(np.int8)
+            verdicts.append(np.where(col.is_null().to_numpy(zero_copy_only=False), np.int8(-1), values))
         return cls(
-            session=np.asarray(cols[0], dtype=np.int64),
-            turn=np.asarray(cols[1], dtype=np.int64),
-            is_model=np.asarray(cols[2], dtype=bool),
-            text=pa.array(cols[3], pa.string()),
+            session=table.column("session").combine_chunks().to_numpy(),
+            turn=table.column("turn").combine_chunks().to_numpy(),
+            is_model=table.column("is_model").combine_chunks().to_numpy(zero_copy_only=False),
+            text=table.column("text").combine_chunks(),
             verdicts=verdicts,
         )
 

@@ -48,3 +48,41 @@ class DatasetExport(models.Model):
         if self.status == self.Status.DONE:
             return 100
         return int(100 * self.progress_done / self.progress_total) if self.progress_total else 0
+
+
+class TranscriptImport(models.Model):
+    """One import of existing transcripts into a campaign (docs/import.md): the file, the speaker mapping, and the
+    report of what was imported and what was not (and why). Nothing is dropped silently."""
+
+    campaign = models.ForeignKey("collection.Campaign", on_delete=models.PROTECT, related_name="+")
+    source_name = models.CharField(max_length=500, help_text="the file imported")
+    format = models.CharField(max_length=10, help_text="jsonl or parlai")
+    speakers = models.JSONField(help_text="{speaker name in the file: human | model}")
+    imported = models.PositiveIntegerField(default=0)
+    report = models.JSONField(default=list, help_text="[{dialog, line, reason}] of every dialog not imported")
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"import {self.pk} into {self.campaign_id}: {self.imported} dialogs"
+
+
+class ImportedDialog(models.Model):
+    """Which chat session an imported dialog became; one per (campaign, dialog id), so a second import of the same
+    file adds nothing."""
+
+    batch = models.ForeignKey(TranscriptImport, on_delete=models.PROTECT, related_name="dialogs")
+    campaign = models.ForeignKey("collection.Campaign", on_delete=models.PROTECT, related_name="+")
+    source_id = models.CharField(max_length=200, help_text="the dialog's id in the file (or a hash of its turns)")
+    session = models.OneToOneField("collection.ChatSession", on_delete=models.PROTECT, related_name="imported_from")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["campaign", "source_id"],
+                name="imported_dialog_once",
+                violation_error_message="This dialog was already imported into this campaign.",
+            )
+        ]

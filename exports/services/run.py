@@ -10,7 +10,9 @@ from collections import Counter
 from datetime import UTC
 from pathlib import Path
 
+import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 from django.db.models import F
 from django.utils import timezone
 
@@ -21,7 +23,17 @@ from exports.identity import Pseudonyms, in_validation
 from exports.manifest_source import source_dict
 from exports.models import DatasetExport
 from exports.producers import PRODUCERS
-from exports.reader import Scope, label_rows_sql, scalar_rows, snapshot_connection, stream, try_job_lock, turn_rows_sql
+from exports.reader import (
+    LABEL_COLUMNS,
+    Scope,
+    label_rows_sql,
+    scalar_rows,
+    snapshot_connection,
+    stream,
+    try_job_lock,
+    turn_columns,
+    turn_rows_sql,
+)
 from exports.spec import ExportInputError, ExportSpec, parse_time
 from exports.writer import SnapshotWriter
 from training.format.specials import DatasetError
@@ -137,20 +149,22 @@ def _write(conn, job: DatasetExport, spec: ExportSpec) -> dict:
             }
             form_versions: set[int] = set()
             sql, params = turn_rows_sql(scope, version, [c.verdict_attribute for c in columns])
-            for rows in stream(conn, "export_turns", sql, params, align=True):
-                batch = Batch.from_rows(rows, len(columns))
-                split = lambda s: in_validation(s, spec.val_share)  # noqa: E731
+            split = lambda s: in_validation(s, spec.val_share)  # noqa: E731
+            for rows in stream(conn, sql, params, turn_columns(len(columns)), align="session"):
+                batch = Batch.from_table(rows, len(columns))
                 for (side, kind), table in sorted(build_examples(batch, columns, spec.generative, split).items()):
                     writer.write(side, kind, table)
                     _count(counts, side, kind, table)
-                writer.write_meta("sessions", _sessions_table(rows, campaign.slug, names, split))
-                form_versions.update(r[5] for r in rows if r[5] is not None)
-                summary["sessions"] += len({r[0] for r in rows})
-                summary["judged_replies"] += sum(1 for r in rows if r[5] is not None)
-                done += len(rows)
+                sessions = _sessions_table(rows, campaign.slug, names, split)
+                writer.write_meta("sessions", sessions)
+                judged = rows.column("form_version").drop_null()
+                form_versions.update(pc.unique(judged).to_pylist())
+                summary["sessions"] += sessions.num_rows
+                summary["judged_replies"] += len(judged)
+                done += rows.num_rows
                 DatasetExport.objects.filter(pk=job.pk).update(progress_done=done)
             if spec.labels:
-                for rows in stream(conn, "export_labels", *label_rows_sql(scope)):
+                for rows in stream(conn, *label_rows_sql(scope), LABEL_COLUMNS):
                     writer.write_meta("labels", _labels_table(rows, campaign.slug, names))
             summary["form_versions"] = sorted(
                 str(FormVersion.objects.select_related("form").get(pk=v).label) for v in form_versions
@@ -183,32 +197,39 @@ def _value_counts(column) -> tuple[list, list]:
     return vc.field("values").to_pylist(), vc.field("counts").to_pylist()
 
 
-def _sessions_table(rows: list[tuple], campaign: str, names: Pseudonyms, split) -> pa.Table:
-    seen: dict[int, list] = {}
-    for r in rows:
-        if r[0] not in seen:
-            seen[r[0]] = [r[4], 0]
-        seen[r[0]][1] += 1
-    ids = list(seen)
+def _pseudonyms(ids: pa.ChunkedArray, role: str, names: Pseudonyms) -> pa.Array:
+    """The pseudonym of each id, computed once per distinct id (vectorised: unique, then index)."""
+    ids = ids.combine_chunks()
+    distinct = pc.unique(ids)
+    mapped = pa.array([names(role, i) for i in distinct.to_pylist()], pa.string())
+    return mapped.take(pc.index_in(ids, value_set=distinct))
+
+
+def _sessions_table(rows: pa.Table, campaign: str, names: Pseudonyms, split) -> pa.Table:
+    session = rows.column("session").combine_chunks().to_numpy()
+    first = np.ones(len(session), dtype=bool)
+    first[1:] = session[1:] != session[:-1]
+    starts = np.nonzero(first)[0]
+    ids = session[starts]
+    turns = np.diff(np.append(starts, len(session)))
     return pa.table(
         {
             "session_id": pa.array(ids, pa.int64()),
             "campaign": pa.array([campaign] * len(ids), pa.string()),
-            "worker": pa.array([names("worker", seen[s][0]) for s in ids], pa.string()),
-            "split": pa.array(["validation" if split(s) else "train" for s in ids], pa.string()),
-            "turns": pa.array([seen[s][1] for s in ids], pa.int32()),
+            "worker": _pseudonyms(rows.column("worker").take(pa.array(starts)), "worker", names),
+            "split": pa.array(["validation" if split(s) else "train" for s in ids.tolist()], pa.string()),
+            "turns": pa.array(turns.astype(np.int32)),
         }
     )
 
 
-def _labels_table(rows: list[tuple], campaign: str, names: Pseudonyms) -> pa.Table:
-    cols = list(zip(*rows, strict=True))
+def _labels_table(rows: pa.Table, campaign: str, names: Pseudonyms) -> pa.Table:
     return pa.table(
         {
-            "turn_id": pa.array(cols[0], pa.int64()),
-            "campaign": pa.array([campaign] * len(rows), pa.string()),
-            "rater": pa.array([names("rater", r) for r in cols[1]], pa.string()),
-            "answers": pa.array(cols[2], pa.string()),
-            "form_version_id": pa.array(cols[3], pa.int64()),
+            "turn_id": rows.column("turn"),
+            "campaign": pa.array([campaign] * rows.num_rows, pa.string()),
+            "rater": _pseudonyms(rows.column("rater"), "rater", names),
+            "answers": rows.column("answers"),
+            "form_version_id": rows.column("form_version"),
         }
     )

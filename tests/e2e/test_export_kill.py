@@ -2,6 +2,7 @@
 recovery sweep) and writes a snapshot byte-identical to an export of the same data made without a kill."""
 
 import hashlib
+import json
 import os
 import signal
 from pathlib import Path
@@ -60,4 +61,6 @@ def test_kill_9_mid_export_then_the_rerun_writes_the_same_bytes(tmp_path):
         second.close()
     job.refresh_from_db()
     assert job.attempts == 2 and not partial.exists()
+    got, want = (json.loads(Path(d, "manifest.json").read_text()) for d in (job.out_dir, reference.out_dir))
+    assert got == want  # compared as data first: a clear diff if it fails
     assert _digests(job.out_dir) == _digests(reference.out_dir)
