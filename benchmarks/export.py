@@ -50,10 +50,10 @@ def _peak_mib() -> float:
 
 def child_export(url: str, out: str) -> dict:
     _django(url)
+    import pandas  # noqa: F401  pyarrow loads it on first use; the baseline's clock also starts after its import
+
     from exports.services import export_create, export_run
     from exports.spec import ExportSpec
-
-    import pandas  # noqa: F401  pyarrow loads it on first use; the baseline's clock also starts after its import
 
     job = export_create(spec=ExportSpec(campaigns=("bench",)), out_root=out, name="snap")
     t0 = time.perf_counter()
