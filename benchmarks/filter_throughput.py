@@ -24,7 +24,7 @@ import torch  # noqa: E402
 from benchmarks.infer_common import cpu_name, tiny_export  # noqa: E402
 from training.inference.export import load_exported  # noqa: E402
 from training.inference.filter_corpus import FilterSettings, score_chunk, turn_ids  # noqa: E402
-from training.inference.score import SCORE_ATTRIBUTES, score_by_reencoding  # noqa: E402
+from training.inference.ranking.score import SCORE_ATTRIBUTES, score_by_reencoding  # noqa: E402
 
 
 def sync(device) -> None:

@@ -30,7 +30,7 @@ from benchmarks.infer_common import cpu_name, tiny_export  # noqa: E402
 from training.format.render import render_generation_prompt  # noqa: E402
 from training.inference.export import load_exported  # noqa: E402
 from training.inference.generate import fill_cache, sample_with_cache  # noqa: E402
-from training.inference.score import SCORE_ATTRIBUTES, rating_probability, score_cached  # noqa: E402
+from training.inference.ranking.score import SCORE_ATTRIBUTES, rating_probability, score_cached  # noqa: E402
 from training.model.model import KVCache  # noqa: E402
 
 

@@ -28,7 +28,7 @@ import torch  # noqa: E402
 
 from benchmarks.infer_common import cpu_name, tiny_export  # noqa: E402
 from training.inference import ChatModel, RankSettings  # noqa: E402
-from training.inference.server import make_server  # noqa: E402
+from training.inference.serving.server import make_server  # noqa: E402
 
 
 def post(port: int, body: dict) -> float:

@@ -109,8 +109,8 @@ def run(args) -> dict:
 
     from training.format.io import write_snapshot
     from training.inference import ChatModel
-    from training.inference.capability import refusal
     from training.inference.filter_corpus import WorkDir, fingerprint, report, run_filter
+    from training.inference.ranking.capability import refusal
 
     settings, out = filter_settings(args), Path(args.out)
     if out.exists():

@@ -40,7 +40,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def load_settings(path: str | None, sets: list[str]):
-    from training.inference.settings import RankSettings
+    from training.inference.ranking.settings import RankSettings
 
     d: dict = {}
     if path:
@@ -64,8 +64,8 @@ def load_settings(path: str | None, sets: list[str]):
 
 def build(args):
     from training.inference import ChatModel
-    from training.inference.sample_rank import resolve_ranking
-    from training.inference.server import make_server
+    from training.inference.ranking.sample_rank import resolve_ranking
+    from training.inference.serving.server import make_server
 
     settings = load_settings(args.settings, args.set)
     if args.max_batch < 1:

@@ -89,8 +89,8 @@ class FakeChatModel:
         return cls()
 
     def reply(self, context, settings):
-        from training.inference.rank import ScoredCandidate
-        from training.inference.sample_rank import RankedReply
+        from training.inference.ranking.rank import ScoredCandidate
+        from training.inference.ranking.sample_rank import RankedReply
 
         if self.fail:
             raise RuntimeError("CUDA out of memory")

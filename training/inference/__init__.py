@@ -4,9 +4,9 @@ discriminators, the research loop, and `ChatModel` (the platform's entry). Desig
 from training.inference import ChatModel, RankSettings
 """
 
-from training.inference.capability import NotADiscriminator
 from training.inference.chat import ChatModel, Reply
-from training.inference.sample_rank import RankedReply
-from training.inference.settings import RankSettings
+from training.inference.ranking.capability import NotADiscriminator
+from training.inference.ranking.sample_rank import RankedReply
+from training.inference.ranking.settings import RankSettings
 
 __all__ = ["ChatModel", "NotADiscriminator", "RankSettings", "RankedReply", "Reply"]

@@ -38,7 +38,7 @@ class ChatModel:
         self.model, self.tokenizer, self.config, self.device = model, tokenizer, config, device
         self.model_id: str = config.model_id
         self.model_version: str = config.model_version
-        from training.inference.capability import has_discriminator
+        from training.inference.ranking.capability import has_discriminator
 
         raw = getattr(config, "raw", None)
         self.has_discriminator, self.discriminator_why = has_discriminator(raw if isinstance(raw, dict) else {})
@@ -108,11 +108,11 @@ class ChatModel:
         return replies
 
     def reply(self, context: list[str], settings: Any = None, *, query_fn: Any = None) -> Any:
-        """Sample-and-rank (training.inference.sample_rank): a RankedReply with the candidates, their scores, the
-        dropped ones and why, and the research steps. Raises NotADiscriminator (a TrainInputError) when the
+        """Sample-and-rank (training.inference.ranking.sample_rank): a RankedReply with the candidates, their
+        scores, the dropped ones and why, and the research steps. Raises NotADiscriminator (a TrainInputError) when the
         settings ask for discriminator ranking of a model that has none."""
-        from training.inference.sample_rank import sample_and_rank
-        from training.inference.settings import RankSettings
+        from training.inference.ranking.sample_rank import sample_and_rank
+        from training.inference.ranking.settings import RankSettings
 
         if not isinstance(context, list | tuple) or not all(isinstance(t, str) for t in context):
             raise TypeError("context must be a list of strings (the dialog turns, oldest first)")
@@ -125,12 +125,12 @@ class ChatModel:
         return out
 
     def reply_batch(self, contexts: list[list[str]], settings: list[Any], *, ranking: str) -> list[Any]:
-        """`reply` for several contexts decoded together (training.inference.batch); the settings must share
+        """`reply` for several contexts decoded together (training.inference.ranking.batch); the settings must share
         top_k, temperature and max_new_tokens, and `ranking` is the resolved one ("discriminator" or "pt")."""
-        from training.inference.sample_rank import sample_and_rank_batch
+        from training.inference.ranking.sample_rank import sample_and_rank_batch
 
         if ranking == "discriminator" and not self.has_discriminator:
-            from training.inference.capability import refusal
+            from training.inference.ranking.capability import refusal
 
             raise refusal(self.model_id, self.discriminator_why)
         out = sample_and_rank_batch(self.model, self.tokenizer, contexts, settings, ranking=ranking)

@@ -88,7 +88,7 @@ def turn_ids(turn: GenerativeExample, tok, room: int) -> list[int] | None:
 
 
 def score_chunk(model, tok, turns: list[GenerativeExample], settings: FilterSettings) -> list[dict[str, Any]]:
-    from training.inference.score import SCORE_ATTRIBUTES, score_sequences
+    from training.inference.ranking.score import SCORE_ATTRIBUTES, score_sequences
 
     room = model.cfg.max_seq_len - len(SCORE_ATTRIBUTES) - 1
     ids = [turn_ids(t, tok, room) for t in turns]

@@ -23,7 +23,7 @@ import torch.nn.functional as F
 from training.format.render import render_research_prompt
 from training.format.schema import ResearchStep
 from training.inference.generate import _filter_top_k
-from training.inference.settings import RankSettings
+from training.inference.ranking.settings import RankSettings
 from training.model.model import KVCache
 
 

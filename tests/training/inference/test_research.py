@@ -4,8 +4,8 @@ import pytest
 import torch
 
 from tests.training.inference.helpers import ByteTok, tiny_model
+from training.inference.ranking.settings import RankSettings
 from training.inference.research import default_query_fn, run_research
-from training.inference.settings import RankSettings
 from training.model.model import LaMDAModel
 
 torch.set_num_threads(2)

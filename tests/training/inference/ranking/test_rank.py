@@ -2,8 +2,8 @@
 
 import pytest
 
-from training.inference.rank import ScoredCandidate, filter_and_rank, pt_score
-from training.inference.settings import RankSettings
+from training.inference.ranking.rank import ScoredCandidate, filter_and_rank, pt_score
+from training.inference.ranking.settings import RankSettings
 
 
 def cand(text, sensible, specific, interesting, unsafe, logprob=-1.0, n=3):

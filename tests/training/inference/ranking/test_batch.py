@@ -5,9 +5,9 @@ import torch
 
 from tests.training.inference.helpers import ByteTok, tiny_model
 from training.format.render import render_generation_prompt
-from training.inference.sample_rank import sample_and_rank, sample_and_rank_batch
-from training.inference.score import score_by_reencoding
-from training.inference.settings import RankSettings
+from training.inference.ranking.sample_rank import sample_and_rank, sample_and_rank_batch
+from training.inference.ranking.score import score_by_reencoding
+from training.inference.ranking.settings import RankSettings
 
 torch.set_num_threads(2)
 TOK = ByteTok()

@@ -20,12 +20,12 @@ from typing import Any
 import torch
 
 from training.format.render import render_generation_prompt
-from training.inference.capability import refusal
 from training.inference.generate import sample_with_cache
-from training.inference.rank import ScoredCandidate, filter_and_rank
+from training.inference.ranking.capability import refusal
+from training.inference.ranking.rank import ScoredCandidate, filter_and_rank
+from training.inference.ranking.score import SCORE_ATTRIBUTES, score_cached
+from training.inference.ranking.settings import RankSettings
 from training.inference.research import ResearchResult, run_research
-from training.inference.score import SCORE_ATTRIBUTES, score_cached
-from training.inference.settings import RankSettings
 
 
 @dataclass
@@ -177,7 +177,7 @@ def batch_key(settings: RankSettings, ranking: str) -> tuple:
 def sample_and_rank_batch(model, tok, contexts: list[list[str]], settings: list[RankSettings], *, ranking: str,
                           query_fn=None) -> list[RankedReply]:  # fmt: skip
     """sample_and_rank for several contexts decoded together; every settings must have the same batch_key."""
-    from training.inference.batch import sample_batch
+    from training.inference.ranking.batch import sample_batch
 
     if len({batch_key(s, ranking) for s in settings}) != 1:
         raise ValueError("requests in one batch must share top_k, temperature, max_new_tokens and the ranking")

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from training.inference.settings import RankSettings
+from training.inference.ranking.settings import RankSettings
 
 
 def test_defaults_are_the_papers():

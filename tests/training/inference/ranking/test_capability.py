@@ -10,8 +10,8 @@ from training.data.tokenizer import Tokenizer
 from training.format.io import write_snapshot
 from training.format.schema import DiscriminativeExample, GenerativeExample
 from training.inference import ChatModel, NotADiscriminator, RankSettings
-from training.inference.capability import has_discriminator
 from training.inference.export import export_model
+from training.inference.ranking.capability import has_discriminator
 from training.model.config import ModelConfig
 from training.run.parallel import build_model
 

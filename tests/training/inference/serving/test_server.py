@@ -15,7 +15,7 @@ from tests.training.train_helpers import ROOT, assets, env  # noqa: F401
 from training.data.tokenizer import Tokenizer
 from training.inference import ChatModel, RankSettings
 from training.inference.export import export_model
-from training.inference.server import make_server
+from training.inference.serving.server import make_server
 from training.model.config import ModelConfig
 from training.run.parallel import build_model
 
@@ -186,7 +186,7 @@ def test_cli_bad_input_is_one_line_and_exit_2(exports, tmp_path, capsys):
 def test_the_worker_decodes_compatible_requests_in_one_batch(server):
     from concurrent.futures import Future
 
-    from training.inference.openai_api import ChatRequest
+    from training.inference.serving.openai_api import ChatRequest
 
     app = server.RequestHandlerClass.app
     before = app.worker.batches

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from training.inference.settings import RankSettings
+from training.inference.ranking.settings import RankSettings
 
 
 @dataclass

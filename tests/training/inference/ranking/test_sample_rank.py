@@ -6,11 +6,11 @@ import pytest
 import torch
 
 from tests.training.inference.helpers import ByteTok, tiny_model
-from training.inference.capability import NotADiscriminator
-from training.inference.rank import ssi_score
-from training.inference.sample_rank import sample_and_rank
-from training.inference.score import SCORE_ATTRIBUTES, score_by_reencoding
-from training.inference.settings import RankSettings
+from training.inference.ranking.capability import NotADiscriminator
+from training.inference.ranking.rank import ssi_score
+from training.inference.ranking.sample_rank import sample_and_rank
+from training.inference.ranking.score import SCORE_ATTRIBUTES, score_by_reencoding
+from training.inference.ranking.settings import RankSettings
 
 torch.set_num_threads(2)
 TOK = ByteTok()

@@ -18,7 +18,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-from training.inference.settings import RankSettings
+from training.inference.ranking.settings import RankSettings
 
 ROLES = ("system", "user", "assistant")
 READ = {"model", "messages", "max_tokens", "max_completion_tokens", "temperature", "top_k", "seed", "n", "stream"}

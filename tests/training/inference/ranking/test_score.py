@@ -6,7 +6,7 @@ import torch
 from tests.training.inference.helpers import ByteTok, tiny_model
 from training.format.render import render_discriminator_prompt, render_generation_prompt
 from training.inference.generate import sample_with_cache
-from training.inference.score import (
+from training.inference.ranking.score import (
     SCORE_ATTRIBUTES,
     rating_probability,
     score_by_reencoding,

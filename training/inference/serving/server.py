@@ -7,7 +7,7 @@
 
 HTTP threads only parse and validate; every model call goes through one worker thread (`ModelWorker`, the model
 is not thread-safe) that takes the queued requests, up to `max_batch` at a time, and decodes those that agree on
-top_k, temperature, max_new_tokens and ranking in ONE batch (training/inference/batch.py: each request's
+top_k, temperature, max_new_tokens and ranking in ONE batch (training/inference/ranking/batch.py: each request's
 candidates are rows of a shared left-padded cache). Malformed requests get a 4xx JSON error and never reach the
 model.
 """
@@ -21,8 +21,8 @@ from concurrent.futures import Future
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from training.inference.openai_api import ApiError, ChatRequest, completion, parse_request, stream_chunks
-from training.inference.settings import RankSettings
+from training.inference.ranking.settings import RankSettings
+from training.inference.serving.openai_api import ApiError, ChatRequest, completion, parse_request, stream_chunks
 
 MAX_BODY = 1 << 20  # 1 MiB of JSON is far more than any dialog context the model can read
 
@@ -55,7 +55,7 @@ class ModelWorker:
 
     def _run_batch(self, batch: list) -> None:
         """Requests that can share a decode batch (same batch_key) run together; the others one by one."""
-        from training.inference.sample_rank import batch_key, resolve_ranking
+        from training.inference.ranking.sample_rank import batch_key, resolve_ranking
 
         chat, groups = self.chat, {}
         for request, fut in batch:
