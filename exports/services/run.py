@@ -176,7 +176,7 @@ def _write(conn, job: DatasetExport, spec: ExportSpec) -> dict:
                 f"Nothing to export: no reply of {judged} was judged by {job.cutoff:%Y-%m-%d %H:%M} UTC."
             )
         as_of = _as_of(conn, plans)
-        mixture = {kind: 1.0 for kind in sorted({k for _, k, _ in counts})}
+        mixture = {kind: 1.0 for kind in sorted({k for side, k, _ in counts if side == "train"})}  # what trains
         return writer.finish(
             created_at=as_of,
             source=source_dict(spec=spec, campaigns=summaries, counts=counts, as_of=as_of),

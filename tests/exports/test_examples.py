@@ -89,6 +89,8 @@ def test_manifest_names_rules_forms_campaigns_and_filters(rated, tmp_path):
     assert source["campaigns"][1]["form_versions"] == ["safety/v1"]
     assert source["filters"]["since"] == "2000-01-01"
     assert source["as_of"] == job.manifest["created_at"]
+    # the mixture hint names only kinds the trainer can train on (a kind only in validation would stop the run)
+    assert set(job.manifest["mixture"]) == {f["kind"] for f in job.manifest["files"] if f["split"] == "train"}
 
 
 def test_rater_and_worker_ids_are_pseudonymised(rated, tmp_path):
