@@ -110,7 +110,6 @@ def run(args) -> dict:
     from training.format.io import write_snapshot
     from training.inference import ChatModel
     from training.inference.filter_corpus import WorkDir, fingerprint, report, run_filter
-    from training.inference.ranking.capability import refusal
 
     settings, out = filter_settings(args), Path(args.out)
     if out.exists():
@@ -120,7 +119,19 @@ def run(args) -> dict:
         raise TrainInputError(f"{args.data}: holds no dialog turns to filter")
     chat = ChatModel.load(args.model, device=args.device)
     if not chat.has_discriminator:
-        raise refusal(chat.model_id, chat.discriminator_why)
+        raise TrainInputError(
+            f"model {chat.model_id!r} was never fine-tuned for discrimination ({chat.discriminator_why}), so it "
+            "cannot score turns; fine-tune it on a snapshot with discriminative examples first"
+        )
+    needed = {"safety_threshold": "UNSAFE", "min_sensible": "SENSIBLE", "min_specific": "SPECIFIC"}
+    needed["min_interesting"] = "INTERESTING"
+    noise = [f"{name} (its model never trained on {attr})" for name, attr in needed.items()
+             if getattr(settings, name) > 0 and attr in chat.untrained]  # fmt: skip
+    if noise:
+        raise TrainInputError(
+            f"model {chat.model_id!r} would filter by scores it never learned: {', '.join(noise)}; set them to 0 "
+            "with --set, or fine-tune on those labels first"
+        )
     work = WorkDir(out.with_name(out.name + ".filter"), fingerprint(turns, chat.model_version, settings), settings)
     crash = (lambda k: os._exit(137) if k + 1 >= args.crash_after_chunks else None) if args.crash_after_chunks else None
     with tqdm(total=len(turns), unit="turn", disable=args.no_progress, desc="scoring") as bar:

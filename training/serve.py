@@ -56,6 +56,7 @@ def load_settings(path: str | None, sets: list[str]):
             d[key] = json.loads(raw)
         except ValueError:
             d[key] = raw  # a bare string: --set ranking=pt
+    d.setdefault("ranking", "auto")  # as the platform's local backend: discriminators when the model has them
     try:
         return RankSettings.from_dict(d)
     except ValueError as exc:

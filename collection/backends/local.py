@@ -85,6 +85,7 @@ def ranking_record(out) -> dict:
     """What the Turn keeps of a RankedReply: why this reply won."""
     d = out.to_dict()
     keep = ("ranking", "chosen", "fallback_used", "candidates", "truncated", "research", "research_forced", "base_text")
+    keep += ("ignored_attributes",)
     record = {k: d[k] for k in keep}
     record["dropped"] = out.dropped
     record["timings_ms"] = {k.removesuffix("_s"): round(v * 1000, 1) for k, v in d["timings"].items()}

@@ -38,10 +38,12 @@ class ChatModel:
         self.model, self.tokenizer, self.config, self.device = model, tokenizer, config, device
         self.model_id: str = config.model_id
         self.model_version: str = config.model_version
-        from training.inference.ranking.capability import has_discriminator
+        from training.inference.ranking.capability import ALL_ATTRIBUTES, has_discriminator, trained_attributes
 
         raw = getattr(config, "raw", None)
-        self.has_discriminator, self.discriminator_why = has_discriminator(raw if isinstance(raw, dict) else {})
+        raw = raw if isinstance(raw, dict) else {}
+        self.has_discriminator, self.discriminator_why = has_discriminator(raw)
+        self.untrained = ALL_ATTRIBUTES - trained_attributes(raw) if self.has_discriminator else frozenset()
 
     @classmethod
     def load(cls, export_dir: str | Path, *, device: str | None = None) -> ChatModel:
@@ -119,7 +121,7 @@ class ChatModel:
         settings = settings if isinstance(settings, RankSettings) else RankSettings.from_dict(settings or {})
         out = sample_and_rank(
             self.model, self.tokenizer, list(context), settings, has_discriminator=self.has_discriminator,
-            why=self.discriminator_why, model_id=self.model_id, query_fn=query_fn,
+            why=self.discriminator_why, model_id=self.model_id, query_fn=query_fn, untrained=self.untrained,
         )  # fmt: skip
         out.model_id, out.model_version = self.model_id, self.model_version
         return out
@@ -133,7 +135,9 @@ class ChatModel:
             from training.inference.ranking.capability import refusal
 
             raise refusal(self.model_id, self.discriminator_why)
-        out = sample_and_rank_batch(self.model, self.tokenizer, contexts, settings, ranking=ranking)
+        out = sample_and_rank_batch(
+            self.model, self.tokenizer, contexts, settings, ranking=ranking, untrained=self.untrained
+        )
         for r in out:
             r.model_id, r.model_version = self.model_id, self.model_version
         return out

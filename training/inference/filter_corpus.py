@@ -39,10 +39,10 @@ class FilterSettings:
             v = getattr(self, name)
             if not isinstance(v, int | float) or isinstance(v, bool) or not 0.0 <= v <= 1.0:
                 raise ValueError(f"{name} must be a number in [0, 1], got {v!r}")
-        for name in ("batch_size", "chunk_size"):
+        for name, most in (("batch_size", 4096), ("chunk_size", 1_000_000)):
             v = getattr(self, name)
-            if not isinstance(v, int) or isinstance(v, bool) or v < 1:
-                raise ValueError(f"{name} must be an integer >= 1, got {v!r}")
+            if not isinstance(v, int) or isinstance(v, bool) or not 1 <= v <= most:
+                raise ValueError(f"{name} must be an integer from 1 to {most}, got {v!r}")
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

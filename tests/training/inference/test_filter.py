@@ -11,8 +11,8 @@ import torch
 from tests.training.train_helpers import ROOT, assets, env, sentence  # noqa: F401
 from training.data.tokenizer import Tokenizer
 from training.filter import main
-from training.format.io import load_snapshot
-from training.format.schema import GenerativeExample
+from training.format.io import load_snapshot, write_snapshot
+from training.format.schema import DiscriminativeExample, GenerativeExample
 from training.inference.export import export_model
 from training.inference.filter_corpus import FilterSettings, report
 from training.model.config import ModelConfig
@@ -139,3 +139,20 @@ def test_bad_input_is_one_line_and_exit_2(setup, tmp_path, capsys):
         assert message in err and len(err.strip().splitlines()) == 1, err
     (tmp_path / "exists").mkdir()
     assert main(args(setup, tmp_path / "exists")) == 2 and "already exists" in capsys.readouterr().err
+
+
+def test_a_threshold_on_an_attribute_the_model_never_learned_is_refused(setup, tmp_path, capsys):
+    root, ft, _, corpus = setup
+    quality = tmp_path / "quality-snap"
+    write_snapshot(quality, [DiscriminativeExample(["a"], "b", "SENSIBLE", 1)],
+                   source={"counts": {"train": {"discriminative": {"SENSIBLE": 1}}}})  # fmt: skip
+    config = json.loads((ft / "config.json").read_text())
+    config["train_config"] = {"data": [str(quality)]}  # trained on SENSIBLE only
+    (ft / "config.json").write_text(json.dumps(config))
+    try:
+        code = main(["--model", str(ft), "--data", str(corpus), "--out", str(tmp_path / "out"), "--no-progress"])
+        assert code == 2
+        assert "never learned: safety_threshold (its model never trained on UNSAFE)" in capsys.readouterr().err
+    finally:
+        config["train_config"] = {"mixture": {"discriminative": 1.0}}
+        (ft / "config.json").write_text(json.dumps(config))

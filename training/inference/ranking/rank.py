@@ -42,7 +42,8 @@ class ScoredCandidate:
 
 
 def ssi_score(scores: dict[str, float], weights: dict[str, float]) -> float:
-    return sum(w * scores[a] for a, w in weights.items())
+    """The weighted sum over the attributes scored (an attribute the model never trained on is left out)."""
+    return sum(w * scores[a] for a, w in weights.items() if a in scores)
 
 
 def pt_score(logprob: float, n_tokens: int, length_alpha: float) -> float:

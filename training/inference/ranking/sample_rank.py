@@ -43,6 +43,8 @@ class RankedReply:
     model_id: str = ""
     model_version: str = ""
     prompt_tokens: int = 0
+    # discriminator attributes the model never trained on: their scores are noise, so they neither drop nor rank
+    ignored_attributes: list[str] = field(default_factory=list)
 
     @property
     def fallback_used(self) -> bool:
@@ -67,6 +69,7 @@ class RankedReply:
             "model_id": self.model_id,
             "model_version": self.model_version,
             "prompt_tokens": self.prompt_tokens,
+            "ignored_attributes": self.ignored_attributes,
             "settings": self.settings.to_dict(),
         }
 
@@ -114,8 +117,12 @@ def _generator(settings: RankSettings, device) -> torch.Generator:
     return torch.Generator(device=device).manual_seed(settings.seed)
 
 
-def _ranked(tok, cands, scores, settings: RankSettings, ranking: str, truncated, prompt_len: int) -> RankedReply:
+def _ranked(
+    tok, cands, scores, settings: RankSettings, ranking: str, truncated, prompt_len: int, untrained=frozenset()
+) -> RankedReply:
     per = scores if scores is not None else [{} for _ in cands]
+    ignored = sorted({a for sc in per for a in sc} & set(untrained))
+    per = [{a: v for a, v in sc.items() if a not in untrained} for sc in per]
     scored = [
         ScoredCandidate(tok.decode(c.token_ids).strip(), c.token_ids, c.logprob, c.stopped, s)
         for c, s in zip(cands, per, strict=True)
@@ -124,7 +131,7 @@ def _ranked(tok, cands, scores, settings: RankSettings, ranking: str, truncated,
     chosen = order[0] if order else None
     text = scored[chosen].text if chosen is not None else settings.fallback
     result = RankedReply(text, ranking, scored, chosen, settings, truncated)
-    result.prompt_tokens = prompt_len
+    result.prompt_tokens, result.ignored_attributes = prompt_len, ignored
     return result
 
 
@@ -139,8 +146,10 @@ def sample_and_rank(
     why: str = "",
     model_id: str = "model",
     query_fn=None,
+    untrained: frozenset = frozenset(),
 ) -> RankedReply:
-    """The chosen reply to `context` and everything that explains the choice."""
+    """The chosen reply to `context` and everything that explains the choice. Scores of `untrained` attributes
+    (never in the model's fine-tuning data) are left out of the filter and the rank."""
     ranking = resolve_ranking(settings, has_discriminator, why, model_id)
     settings = _seeded(settings)
     attrs = SCORE_ATTRIBUTES if ranking == "discriminator" else ()
@@ -159,7 +168,7 @@ def sample_and_rank(
         )  # fmt: skip
         t1 = time.perf_counter()
         scores = score_cached(model, sampled.cache, sampled.valid_lengths(), attrs, tok) if attrs else None
-        result = _ranked(tok, cands, scores, settings, ranking, truncated, len(prompt))
+        result = _ranked(tok, cands, scores, settings, ranking, truncated, len(prompt), untrained)
         result.timings = {"generate_s": t1 - t0, "score_s": time.perf_counter() - t1}
         if settings.research and result.chosen is not None:
             _research(model, tok, context, result, settings, query_fn, gen)
@@ -175,7 +184,7 @@ def batch_key(settings: RankSettings, ranking: str) -> tuple:
 
 @torch.no_grad()
 def sample_and_rank_batch(model, tok, contexts: list[list[str]], settings: list[RankSettings], *, ranking: str,
-                          query_fn=None) -> list[RankedReply]:  # fmt: skip
+                          query_fn=None, untrained: frozenset = frozenset()) -> list[RankedReply]:  # fmt: skip
     """sample_and_rank for several contexts decoded together; every settings must have the same batch_key."""
     from training.inference.ranking.batch import sample_batch
 
@@ -207,7 +216,7 @@ def sample_and_rank_batch(model, tok, contexts: list[list[str]], settings: list[
         ):
             scores = flat[row : row + len(group)] if flat is not None else None
             row += len(group)
-            result = _ranked(tok, group, scores, s, ranking, truncated, len(prompt))
+            result = _ranked(tok, group, scores, s, ranking, truncated, len(prompt), untrained)
             result.timings = {"generate_s": t1 - t0, "score_s": t2 - t1, "batch_size": len(contexts)}
             if s.research and result.chosen is not None:
                 _research(model, tok, ctx, result, s, query_fn, gen)

@@ -14,6 +14,9 @@ from pathlib import Path
 from typing import Any
 
 RANKINGS = ("discriminator", "pt", "auto")
+# upper bounds: one request (server, endpoint settings, filter) must never ask for unbounded memory or time
+MAXIMA = {"num_candidates": 64, "top_k": 1000, "max_new_tokens": 1024, "max_snippets": 20, "max_snippet_chars": 5000}
+MAXIMA["max_tool_calls"] = 16
 DEFAULT_FALLBACK = "Sorry, I'd rather not say anything about that. Could we talk about something else?"
 
 
@@ -40,9 +43,8 @@ class RankSettings:
         self.validate()
 
     def validate(self) -> None:
-        for name in ("num_candidates", "top_k", "max_new_tokens", "max_snippets", "max_snippet_chars"):
-            _positive_int(name, getattr(self, name))
-        _int("max_tool_calls", self.max_tool_calls, minimum=0)
+        for name, most in MAXIMA.items():
+            _int(name, getattr(self, name), minimum=0 if name == "max_tool_calls" else 1, maximum=most)
         if self.seed is not None:
             _int("seed", self.seed, minimum=0)
         _number("temperature", self.temperature, low=0.0, low_open=True)
@@ -86,13 +88,10 @@ class RankSettings:
         return path
 
 
-def _int(name: str, value: Any, *, minimum: int) -> None:
-    if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
-
-
-def _positive_int(name: str, value: Any) -> None:
-    _int(name, value, minimum=1)
+def _int(name: str, value: Any, *, minimum: int, maximum: int | None = None) -> None:
+    if not isinstance(value, int) or isinstance(value, bool) or value < minimum or (maximum and value > maximum):
+        bounds = f"from {minimum} to {maximum}" if maximum else f">= {minimum}"
+        raise ValueError(f"{name} must be an integer {bounds}, got {value!r}")
 
 
 def _number(name: str, value: Any, *, low: float | None = None, high: float | None = None, low_open=False) -> None:

@@ -22,14 +22,17 @@ def test_json_round_trip(tmp_path):
 @pytest.mark.parametrize(
     ("override", "message"),
     [
-        ({"num_candidates": 0}, "num_candidates must be an integer >= 1"),
+        ({"num_candidates": 0}, "num_candidates must be an integer from 1 to 64"),
         ({"top_k": 2.5}, "top_k must be an integer"),
         ({"temperature": 0}, "temperature must be a finite number > 0"),
         ({"safety_threshold": 1.5}, r"safety_threshold must be a finite number in \[0.0, 1.0\]"),
         ({"ranking": "best"}, "ranking must be one of discriminator, pt, auto"),
         ({"weights": {"UNSAFE": 1}}, "is not SENSIBLE, SPECIFIC or INTERESTING"),
         ({"fallback": " "}, "fallback must be a non-empty string"),
-        ({"max_tool_calls": -1}, "max_tool_calls must be an integer >= 0"),
+        ({"max_tool_calls": -1}, "max_tool_calls must be an integer from 0 to 16"),
+        ({"num_candidates": 100_000}, "num_candidates must be an integer from 1 to 64"),  # one request, 23 GB: no
+        ({"top_k": 100_000}, "top_k must be an integer from 1 to 1000"),
+        ({"max_new_tokens": 10**9}, "max_new_tokens must be an integer from 1 to 1024"),
         ({"nope": 1}, "unknown setting"),
         ({"seed": True}, "seed must be an integer"),
     ],
