@@ -70,18 +70,19 @@ class TranscriptImport(models.Model):
 
 
 class ImportedDialog(models.Model):
-    """Which chat session an imported dialog became; one per (campaign, dialog id), so a second import of the same
-    file adds nothing."""
+    """Which chat session an imported dialog became; one per (campaign, content): the same turns imported again
+    (the same file twice, or another file repeating a dialog) add nothing, whatever their ids say."""
 
     batch = models.ForeignKey(TranscriptImport, on_delete=models.PROTECT, related_name="dialogs")
     campaign = models.ForeignKey("collection.Campaign", on_delete=models.PROTECT, related_name="+")
     source_id = models.CharField(max_length=200, help_text="the dialog's id in the file (or a hash of its turns)")
+    content_hash = models.CharField(max_length=64, default="", help_text="sha256 of its (speaker role, text) turns")
     session = models.OneToOneField("collection.ChatSession", on_delete=models.PROTECT, related_name="imported_from")
 
     class Meta:
         constraints = [
             models.UniqueConstraint(
-                fields=["campaign", "source_id"],
+                fields=["campaign", "content_hash"],
                 name="imported_dialog_once",
                 violation_error_message="This dialog was already imported into this campaign.",
             )

@@ -172,8 +172,13 @@ def _write(conn, job: DatasetExport, spec: ExportSpec) -> dict:
             summaries.append(summary)
         if not counts:
             judged = ", ".join(f"{s['slug']} ({s['rule_version']})" for s in summaries)
+            window = "".join(
+                f" {flag} {value}" for flag, value in (("--since", spec.since), ("--until", spec.until)) if value
+            )
             raise ExportInputError(
-                f"Nothing to export: no reply of {judged} was judged by {job.cutoff:%Y-%m-%d %H:%M} UTC."
+                f"Nothing to export: no reply of {judged} was judged by {job.cutoff:%Y-%m-%d %H:%M} UTC"
+                + (f" in sessions that ended within{window}" if window else "")
+                + "."
             )
         as_of = _as_of(conn, plans)
         mixture = {kind: 1.0 for kind in sorted({k for side, k, _ in counts if side == "train"})}  # what trains

@@ -5,6 +5,8 @@ reason; speakers must be mapped explicitly."""
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import dataclass, field
 
 from django.conf import settings
@@ -58,20 +60,42 @@ def _dialog_problem(d: Dialog, speakers: dict[str, str], campaign: Campaign) -> 
     return None
 
 
+def content_hash(d: Dialog, speakers: dict[str, str]) -> str:
+    """What makes two dialogs the same: their turns (role and text), not their ids (ParlAI files often give every
+    dialog the same id; two log files may both number theirs from 0)."""
+    turns = [[speakers[s], t.strip()] for s, t in d.turns]
+    return hashlib.sha256(json.dumps(turns, ensure_ascii=False).encode()).hexdigest()
+
+
+def _wrong_format_hint(raw: bytes, fmt: str, problems: list[Problem]) -> str | None:
+    other = "parlai" if fmt == "jsonl" else "jsonl"
+    if problems and all(p.reason.startswith("no ") for p in problems):
+        if any(isinstance(d, Dialog) for d in read_dialogs(raw, other)):
+            return f"No line has the {fmt} layout, but the file reads as {other}: import it with --format {other}."
+    return None
+
+
 def plan_import(campaign: Campaign, raw: bytes, fmt: str, speakers: dict[str, str]) -> Plan:
     items = list(read_dialogs(raw, fmt))
     dialogs = [d for d in items if isinstance(d, Dialog)]
+    problems = [p for p in items if isinstance(p, Problem)]
+    if not items:
+        raise ExportInputError("The file holds no dialogs (it is empty or only blank lines).")
+    if not dialogs and (hint := _wrong_format_hint(raw, fmt, problems)):
+        raise ExportInputError(hint)
     _check_speakers(dialogs, speakers)
-    plan = Plan(problems=[p for p in items if isinstance(p, Problem)])
+    plan = Plan(problems=problems)
     seen: dict[str, int] = {}
-    done = set(ImportedDialog.objects.filter(campaign=campaign).values_list("source_id", flat=True))
+    done = set(ImportedDialog.objects.filter(campaign=campaign).values_list("content_hash", flat=True))
     for d in dialogs:
         why = _dialog_problem(d, speakers, campaign)
-        if why is None and d.source_id in seen:
-            why = f"duplicate of the dialog on line {seen[d.source_id]}"
-        if why is None and d.source_id in done:
+        digest = content_hash(d, speakers) if why is None else ""
+        if why is None and digest in seen:
+            why = f"duplicate of the dialog on line {seen[digest]}"
+        if why is None and digest in done:
             why = "already imported into this campaign"
-        seen.setdefault(d.source_id, d.line)
+        if digest:
+            seen.setdefault(digest, d.line)
         if why:
             plan.problems.append(Problem(d.line, d.source_id, why))
         else:
@@ -135,5 +159,7 @@ def _create_session(batch, campaign, worker, d: Dialog, speakers: dict[str, str]
         )
         for i, (speaker, text) in enumerate(d.turns)
     )
-    ImportedDialog.objects.create(batch=batch, campaign=campaign, source_id=d.source_id, session=session)
+    ImportedDialog.objects.create(
+        batch=batch, campaign=campaign, source_id=d.source_id, content_hash=content_hash(d, speakers), session=session
+    )
     session_end(session=ChatSession.objects.select_for_update().get(pk=session.pk), status=ChatSession.Status.FINISHED)

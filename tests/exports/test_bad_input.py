@@ -57,6 +57,12 @@ def test_an_empty_campaign_says_there_is_nothing_to_export(transactional_db, tmp
     assert os.listdir(tmp_path) == []
 
 
+def test_nothing_in_the_date_range_names_the_range(rated, tmp_path):
+    job = export_run(_create(tmp_path, since="2001-01-01", until="2001-02-01").pk)
+    assert job.status == "failed"
+    assert "in sessions that ended within --since 2001-01-01 --until 2001-02-01" in job.error
+
+
 def test_a_kind_with_no_examples_still_makes_a_valid_snapshot(rated, tmp_path):
     """Safety replies have no quality verdicts, so no generative examples: the snapshot has none of that kind."""
     from training.format.io import load_snapshot

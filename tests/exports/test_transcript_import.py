@@ -101,6 +101,25 @@ def test_every_dialog_not_imported_is_reported_with_its_reason(campaign):
     ]
 
 
+def test_duplicates_are_judged_by_content_not_by_id(campaign):
+    same_id = _jsonl(_dialog(4, "blended_skill_talk", text="one"), _dialog(4, "blended_skill_talk", text="two"))
+    batch, plan = _import(same_id)
+    assert batch.imported == 2 and plan.problems == []  # ParlAI files often give every dialog one id
+    repeat = _jsonl(_dialog(4, "other-id", text="one"), _dialog(4, "new", text="three"))
+    batch, plan = _import(repeat)  # a second file repeating a dialog under another id
+    assert batch.imported == 1 and [p.reason for p in plan.problems] == ["already imported into this campaign"]
+
+
+def test_an_empty_file_and_the_wrong_format_say_so(campaign):
+    with pytest.raises(ExportInputError, match="holds no dialogs"):
+        _import(b"\n\n")
+    with pytest.raises(ExportInputError, match="import it with --format jsonl"):
+        _import(_jsonl(_dialog(4, "a")), fmt="parlai")
+    parlai = {"dialog": [[{"id": "User", "text": "hello"}, {"id": "Bot", "text": "hi"}]]}
+    with pytest.raises(ExportInputError, match="import it with --format parlai"):
+        _import(_jsonl(parlai))
+
+
 def test_a_second_import_of_the_same_file_adds_nothing(campaign):
     raw = _jsonl(_dialog(4, "a"), _dialog(4, None, text="no id"))
     assert _import(raw)[0].imported == 2

@@ -32,3 +32,8 @@ def test_trains_and_exports(tmp_path, assets):  # noqa: F811
     assert (out / "export" / "model.safetensors").exists()
     assert (out / "checkpoints" / "step_0000002" / "checkpoint.json").exists()
     assert "training finished" in proc.stdout
+
+
+def test_a_leading_double_dash_is_accepted():
+    proc = _manage("--", "--preset", "nope")  # as in docs/export.md: manage.py train -- --data ...
+    assert proc.returncode == 2 and "unknown preset 'nope'" in proc.stderr

@@ -121,8 +121,14 @@ class Command(BaseCommand):
 
     def _report(self, job: DatasetExport) -> None:
         counts = job.manifest["source"]["counts"]
+        share = job.manifest["source"]["split"]["validation_share"]
         self.stdout.write(self.style.SUCCESS(f"snapshot written: {job.out_dir}"))
         for split, kinds in counts.items():
             for kind, n in kinds.items():
                 detail = ", ".join(f"{a} {c}" for a, c in n.items()) if isinstance(n, dict) else str(n)
                 self.stdout.write(f"  {split:10s} {kind:15s} {detail}")
+        if share > 0 and "validation" not in counts:
+            self.stdout.write(
+                f"note: no session fell in the validation split (share {share}); the trainer will then hold out a "
+                "share of examples itself, so one dialog can be on both sides: raise --val-share or export more"
+            )

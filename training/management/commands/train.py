@@ -16,7 +16,9 @@ class Command(BaseCommand):
 
     def run_from_argv(self, argv: list[str]) -> None:
         # argv = ["manage.py", "train", *trainer_args]: bypass Django's parser so --help/--preset reach the trainer.
-        self._run(argv[2:], prog=f"{argv[0]} {argv[1]}")
+        # A leading "--" (the usual "end of this command's options") is accepted and dropped.
+        args = argv[2:]
+        self._run(args[1:] if args[:1] == ["--"] else args, prog=f"{argv[0]} {argv[1]}")
 
     def add_arguments(self, parser) -> None:
         parser.add_argument("trainer_args", nargs="*", help="arguments for training.train (use -- before them)")
