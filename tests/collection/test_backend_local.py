@@ -127,7 +127,10 @@ def test_contract_caches_per_path_and_passes_context_and_settings(monkeypatch, t
 
 @pytest.mark.parametrize(
     ("sampling", "message"),
-    [({"num_candidates": 0}, "num_candidates must be an integer from 1 to 64"), ({"num_candidate": 4}, "unknown setting")],
+    [
+        ({"num_candidates": 0}, "num_candidates must be an integer from 1 to 64"),
+        ({"num_candidate": 4}, "unknown setting"),
+    ],
 )
 def test_bad_settings_on_the_endpoint_are_a_config_error(monkeypatch, tmp_path, sampling, message):
     monkeypatch.setattr("training.inference.ChatModel", FakeChatModel)
