@@ -176,10 +176,12 @@ def api_worker(port: int, token: str, seed: int):
             if status == 404:
                 raise SystemExit("ran out of rating work: raise --items")
             if status not in (200, 201):
-                raise SystemExit(f"claim failed: {status} {item}")
+                print(f"rater thread stopped: claim answered {status} {item}", file=sys.stderr)
+                raise SystemExit(1)
             status, label = post(f"/api/v1/annotation/items/{item['id']}/labels/", _answers(rng))
             if status != 201:
-                raise SystemExit(f"submit failed: {status} {label}")
+                print(f"rater thread stopped: submit answered {status} {label}", file=sys.stderr)
+                raise SystemExit(1)
             if now >= start:
                 out.append(time.perf_counter() - now)
         conn.close()
