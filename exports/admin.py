@@ -12,8 +12,10 @@ from django.utils.html import format_html, format_html_join
 
 from collection.models import Campaign
 from config.admin_base import ReadOnlyAdmin
+from exports.manifest_source import count_rows
 from exports.models import DatasetExport, TranscriptImport
 from exports.services import export_create
+from exports.services.queue import export_queue
 from exports.spec import ExportInputError, ExportSpec
 
 
@@ -64,11 +66,7 @@ class DatasetExportAdmin(ReadOnlyAdmin):
     def summary(self, obj: DatasetExport) -> str:
         if not obj.manifest:
             return "-"
-        rows = []
-        for split, kinds in obj.manifest["source"]["counts"].items():
-            for kind, n in kinds.items():
-                detail = ", ".join(f"{a}: {c}" for a, c in n.items()) if isinstance(n, dict) else str(n)
-                rows.append((split, kind, detail))
+        rows = count_rows(obj.manifest["source"]["counts"])
         return format_html(
             "<table>{}</table>", format_html_join("", "<tr><td>{}</td><td>{}</td><td>{}</td></tr>", rows)
         )
@@ -119,8 +117,6 @@ class TranscriptImportAdmin(ReadOnlyAdmin):
 
 @admin.action(description="Export labelled data (dataset snapshot for the trainer)")
 def export_campaigns(modeladmin, request, queryset) -> None:
-    from exports.jobs import run_export
-
     slugs = tuple(sorted(queryset.values_list("slug", flat=True)))
     try:
         job = export_create(
@@ -129,10 +125,7 @@ def export_campaigns(modeladmin, request, queryset) -> None:
     except ExportInputError as exc:
         modeladmin.message_user(request, exc.message, messages.ERROR)
         return
-    try:
-        run_export.apply_async((job.pk,), retry=False)
-    except Exception:  # the broker is down: the record says so, nothing runs half
-        DatasetExport.objects.filter(pk=job.pk).update(status=DatasetExport.Status.FAILED, error="could not be queued")
+    if not export_queue(job):
         modeladmin.message_user(
             request,
             "The export could not be queued (the job queue is unreachable); try again in a moment.",

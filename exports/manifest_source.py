@@ -43,6 +43,16 @@ def counts_dict(counts: Counter) -> dict:
     return out
 
 
+def count_rows(counts: dict) -> list[tuple[str, str, str]]:
+    """(split, kind, "n" or "ATTRIBUTE: n, ...") per line of a manifest's `source.counts`, for the command and the
+    admin page."""
+    return [
+        (split, kind, ", ".join(f"{a}: {c}" for a, c in n.items()) if isinstance(n, dict) else str(n))
+        for split, kinds in counts.items()
+        for kind, n in kinds.items()
+    ]
+
+
 def source_dict(*, spec, campaigns: list[dict], counts: Counter, as_of: str) -> dict:
     return {
         "name": "lamda-platform",

@@ -27,17 +27,44 @@ def temp_dir_for(out: Path) -> Path:
 ROW_GROUP = 64 * 1024
 
 
+class _RowGroupFile:
+    """A Parquet file written in row groups of exactly ROW_GROUP rows (the last may be shorter): rows are buffered,
+    so the bytes do not depend on how the rows were batched when read (LAMDA_EXPORT_BATCH_ROWS may differ between a
+    killed run and its retry). Data shards and meta tables both use it."""
+
+    def __init__(self, path: Path, schema: pa.Schema):
+        self.writer = pq.ParquetWriter(path, schema, compression="zstd")
+        self.rows, self._pending, self._pending_rows = 0, [], 0
+
+    def add(self, table: pa.Table) -> None:
+        self._pending.append(table)
+        self.rows += table.num_rows
+        self._pending_rows += table.num_rows
+        if self._pending_rows >= ROW_GROUP:
+            self._flush(final=False)
+
+    def _flush(self, *, final: bool) -> None:
+        if not self._pending:
+            return
+        rows = pa.concat_tables(self._pending)
+        cut = rows.num_rows if final else rows.num_rows - rows.num_rows % ROW_GROUP
+        for start in range(0, cut, ROW_GROUP):
+            self.writer.write_table(rows.slice(start, min(ROW_GROUP, cut - start)), row_group_size=ROW_GROUP)
+        rest = rows.slice(cut)
+        self._pending, self._pending_rows = ([rest] if rest.num_rows else []), rest.num_rows
+
+    def close(self) -> None:
+        self._flush(final=True)
+        self.writer.close()
+
+
 class _Shards:
-    """The open shard of one (split, kind). Parquet rows are buffered and written in row groups of exactly
-    ROW_GROUP rows (the last of a file may be shorter), so the bytes do not depend on how the rows were batched
-    when read (LAMDA_EXPORT_BATCH_ROWS may differ between a killed run and its retry)."""
+    """The open shard of one (split, kind): at most shard_size examples per file, Parquet or JSONL."""
 
     def __init__(self, root: Path, split: str, kind: str, fmt: str, shard_size: int):
         self.root, self.split, self.kind, self.fmt, self.shard_size = root, split, kind, fmt, shard_size
         self.done: list[ManifestFile] = []
         self._file, self._rel, self._count, self._index = None, "", 0, 0
-        self._pending: list[pa.Table] = []
-        self._pending_rows = 0
 
     def write(self, table: pa.Table) -> None:
         start = 0
@@ -52,30 +79,17 @@ class _Shards:
                 self.close()
 
     def _buffer(self, table: pa.Table) -> None:
-        if self.fmt != "parquet":
+        if self.fmt == "parquet":
+            self._file.add(table)
+        else:
             self._write_jsonl(table)
-            return
-        self._pending.append(table)
-        self._pending_rows += table.num_rows
-        if self._pending_rows >= ROW_GROUP:
-            self._flush(final=False)
-
-    def _flush(self, *, final: bool) -> None:
-        if not self._pending:
-            return
-        rows = pa.concat_tables(self._pending)
-        cut = rows.num_rows if final else rows.num_rows - rows.num_rows % ROW_GROUP
-        for start in range(0, cut, ROW_GROUP):
-            self._file.write_table(rows.slice(start, min(ROW_GROUP, cut - start)), row_group_size=ROW_GROUP)
-        rest = rows.slice(cut)
-        self._pending, self._pending_rows = ([rest] if rest.num_rows else []), rest.num_rows
 
     def _open(self) -> None:
         stem = self.kind if self.split == "train" else f"{self.kind}-{self.split}"
         self._rel = f"data/{stem}-{self._index:05d}.{self.fmt}"
         path = self.root / self._rel
         if self.fmt == "parquet":
-            self._file = pq.ParquetWriter(path, _schema(self.kind), compression="zstd")
+            self._file = _RowGroupFile(path, _schema(self.kind))
         else:
             self._file = open(path, "w", encoding="utf-8")
         self._index += 1
@@ -91,39 +105,15 @@ class _Shards:
     def close(self) -> None:
         if self._file is None:
             return
-        if self.fmt == "parquet":
-            self._flush(final=True)
         self._file.close()
         path = self.root / self._rel
         self.done.append(ManifestFile(self._rel, self.kind, self.fmt, self._count, sha256_file(path), self.split))
         self._file, self._count = None, 0
 
-
-class _MetaTable:
-    """One meta/<name>.parquet, in row groups of exactly ROW_GROUP rows, like the data shards."""
-
-    def __init__(self, path: Path, schema: pa.Schema):
-        self.writer = pq.ParquetWriter(path, schema, compression="zstd")
-        self.rows, self._pending = 0, []
-
-    def add(self, table: pa.Table) -> None:
-        self._pending.append(table)
-        self.rows += table.num_rows
-        if sum(t.num_rows for t in self._pending) >= ROW_GROUP:
-            self._flush(final=False)
-
-    def _flush(self, *, final: bool) -> None:
-        rows = pa.concat_tables(self._pending)
-        cut = rows.num_rows if final else rows.num_rows - rows.num_rows % ROW_GROUP
-        for start in range(0, cut, ROW_GROUP):
-            self.writer.write_table(rows.slice(start, min(ROW_GROUP, cut - start)), row_group_size=ROW_GROUP)
-        rest = rows.slice(cut)
-        self._pending = [rest] if rest.num_rows else []
-
-    def close(self) -> None:
-        if self._pending:
-            self._flush(final=True)
-        self.writer.close()
+    def abort(self) -> None:
+        """Close without flushing (the folder is about to be removed)."""
+        if self._file is not None:
+            (self._file.writer if isinstance(self._file, _RowGroupFile) else self._file).close()
 
 
 def _schema(kind: str) -> pa.Schema:
@@ -137,7 +127,7 @@ class SnapshotWriter:
         self.out, self.fmt, self.shard_size = Path(out), fmt, shard_size
         self.tmp = temp_dir_for(self.out)
         self._shards: dict[tuple[str, str], _Shards] = {}
-        self._meta: dict[str, _MetaTable] = {}
+        self._meta: dict[str, _RowGroupFile] = {}
 
     def __enter__(self) -> SnapshotWriter:
         if self.tmp.exists():
@@ -148,16 +138,11 @@ class SnapshotWriter:
 
     def __exit__(self, exc_type, exc, tb) -> None:
         if exc_type is not None:
-            for shards in self._shards.values():
-                if shards._file is not None:
-                    try:
-                        shards._file.close()
-                    except Exception:  # the disk that failed the write may fail the close too
-                        pass
-            for table in self._meta.values():
+            closers = [s.abort for s in self._shards.values()] + [t.writer.close for t in self._meta.values()]
+            for close in closers:
                 try:
-                    table.writer.close()
-                except Exception:
+                    close()
+                except Exception:  # the disk that failed the write may fail the close too
                     pass
             shutil.rmtree(self.tmp, ignore_errors=True)
 
@@ -170,7 +155,7 @@ class SnapshotWriter:
     def write_meta(self, name: str, table: pa.Table) -> None:
         """Side tables (meta/<name>.parquet: sessions, labels) beside the data; listed in the manifest's source."""
         if name not in self._meta:
-            self._meta[name] = _MetaTable(self.tmp / META_DIR / f"{name}.parquet", table.schema)
+            self._meta[name] = _RowGroupFile(self.tmp / META_DIR / f"{name}.parquet", table.schema)
         self._meta[name].add(table)
 
     def files(self) -> list[ManifestFile]:

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from dataclasses import dataclass
 
 
@@ -19,9 +20,11 @@ class VerdictColumn:
         return 0 if self.example_attribute == "UNSAFE" else 1
 
 
-class Producer:
+class Producer(ABC):
+    """What one collection kind's verdicts become (exports/producers/__init__.py)."""
+
     kind: str
 
+    @abstractmethod
     def columns(self, verdict_attributes: tuple[str, ...]) -> list[VerdictColumn]:
         """The verdict columns of a rule whose verdicts have these attributes (in the rule's order)."""
-        raise NotImplementedError

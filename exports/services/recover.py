@@ -12,13 +12,13 @@ from django.conf import settings
 from django.utils import timezone
 
 from exports.models import DatasetExport
-from exports.reader import LOCK_CLASS, scalar_rows, snapshot_connection
+from exports.reader import LOCK_CLASS, scalar_rows, snapshot_connection, try_job_lock
 
 logger = logging.getLogger(__name__)
 
 
 def _lock_free(conn, export_id: int) -> bool:
-    if not scalar_rows(conn, "SELECT pg_try_advisory_lock(%s, %s)", [LOCK_CLASS, export_id])[0][0]:
+    if not try_job_lock(conn, export_id):
         return False
     scalar_rows(conn, "SELECT pg_advisory_unlock(%s, %s)", [LOCK_CLASS, export_id])
     return True

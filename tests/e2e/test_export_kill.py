@@ -1,7 +1,6 @@
 """kill -9 of the worker in the middle of an export: the job is run again by the next worker (its start-up
 recovery sweep) and writes a snapshot byte-identical to an export of the same data made without a kill."""
 
-import hashlib
 import json
 import os
 import signal
@@ -17,19 +16,11 @@ from exports.spec import ExportSpec
 from exports.writer import temp_dir_for
 from tests.collection.factories import CampaignFactory
 from tests.e2e.conftest import _start_worker, wait_until
+from tests.support.files import folder_digests
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 SPEC = ExportSpec(campaigns=("big",), shard_size=300)
 WORKER_ENV = {"LAMDA_EXPORT_BATCH_ROWS": "400", "LAMDA_RECOVERY_SECONDS": "2"}
-
-
-def _digests(folder: str) -> dict[str, str]:
-    root = Path(folder)
-    return {
-        str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
-        for p in sorted(root.rglob("*"))
-        if p.is_file()
-    }
 
 
 def test_kill_9_mid_export_then_the_rerun_writes_the_same_bytes(tmp_path):
@@ -63,4 +54,4 @@ def test_kill_9_mid_export_then_the_rerun_writes_the_same_bytes(tmp_path):
     assert job.attempts == 2 and not partial.exists()
     got, want = (json.loads(Path(d, "manifest.json").read_text()) for d in (job.out_dir, reference.out_dir))
     assert got == want  # compared as data first: a clear diff if it fails
-    assert _digests(job.out_dir) == _digests(reference.out_dir)
+    assert folder_digests(job.out_dir) == folder_digests(reference.out_dir)

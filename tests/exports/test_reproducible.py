@@ -1,7 +1,6 @@
 """Byte-identical snapshots: a second export of unchanged data, and a job re-run after its worker was killed
 mid-write (a partial folder left behind)."""
 
-import hashlib
 from pathlib import Path
 
 import pytest
@@ -10,17 +9,9 @@ from exports.models import DatasetExport
 from exports.services import export_create, export_run
 from exports.spec import ExportSpec
 from exports.writer import temp_dir_for
+from tests.support.files import folder_digests
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def _digests(folder: str) -> dict[str, str]:
-    root = Path(folder)
-    return {
-        str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
-        for p in sorted(root.rglob("*"))
-        if p.is_file()
-    }
 
 
 def _export(tmp_path, name, **spec):
@@ -34,8 +25,8 @@ def _export(tmp_path, name, **spec):
 def test_a_second_export_of_unchanged_data_is_byte_identical(rated, tmp_path, fmt):
     a, b = _export(tmp_path, "a", format=fmt), _export(tmp_path, "b", format=fmt)
     assert a.status == b.status == "done"
-    assert _digests(a.out_dir) == _digests(b.out_dir)
-    assert len(_digests(a.out_dir)) > 4  # several shards, the manifest and the meta tables
+    assert folder_digests(a.out_dir) == folder_digests(b.out_dir)
+    assert len(folder_digests(a.out_dir)) > 4  # several shards, the manifest and the meta tables
 
 
 def test_a_rerun_after_a_kill_mid_write_gives_the_same_bytes(rated, tmp_path):
@@ -50,13 +41,13 @@ def test_a_rerun_after_a_kill_mid_write_gives_the_same_bytes(rated, tmp_path):
     (partial / "data" / "discriminative-00000.parquet").write_bytes(b"half a file")
     again = export_run(job.pk)
     assert again.status == "done" and again.attempts == 2 and not partial.exists()
-    assert _digests(again.out_dir) == _digests(reference.out_dir)
+    assert folder_digests(again.out_dir) == folder_digests(reference.out_dir)
 
 
 def test_a_done_job_run_again_changes_nothing(rated, tmp_path):
     job = _export(tmp_path, "once")
-    before = _digests(job.out_dir)
-    assert export_run(job.pk).status == "done" and _digests(job.out_dir) == before
+    before = folder_digests(job.out_dir)
+    assert export_run(job.pk).status == "done" and folder_digests(job.out_dir) == before
 
 
 def test_data_that_arrives_after_the_cutoff_does_not_change_a_retried_job(rated, tmp_path):
@@ -71,4 +62,4 @@ def test_data_that_arrives_after_the_cutoff_does_not_change_a_retried_job(rated,
     )
     rating_items(session=completed_session(campaign=rated["quality"], turns=14))  # after the job's cutoff
     rate_all(rated["quality"], rated["raters"], random.Random(1), lambda r: {"sensible": "no"})
-    assert _digests(export_run(job.pk).out_dir) == _digests(reference.out_dir)
+    assert folder_digests(export_run(job.pk).out_dir) == folder_digests(reference.out_dir)

@@ -8,8 +8,10 @@ import time
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
+from exports.manifest_source import count_rows
 from exports.models import DatasetExport
 from exports.services import export_create, export_run
+from exports.services.queue import export_queue
 from exports.spec import DEFAULT_REQUIRE, DEFAULT_WHERE_JUDGED, ExportInputError, ExportSpec, GenerativeFilter
 
 
@@ -86,18 +88,11 @@ class Command(BaseCommand):
         self._report(job)
 
     def _queue_and_follow(self, job: DatasetExport, *, wait: bool) -> DatasetExport:
-        from exports.jobs import run_export
-
-        try:
-            run_export.apply_async((job.pk,), retry=False)  # a down broker fails at once, not after minutes
-        except Exception as exc:  # the broker is down: say so instead of a traceback
-            DatasetExport.objects.filter(pk=job.pk).update(
-                status=DatasetExport.Status.FAILED, error="could not be queued"
-            )
+        if not export_queue(job):
             raise CommandError(
-                f"could not queue the export ({type(exc).__name__}: the broker is unreachable); "
-                "start Redis, or run with --sync to export in this process"
-            ) from None
+                "could not queue the export (the broker is unreachable); start Redis, or run with --sync to export in "
+                "this process"
+            )
         self.stdout.write(f"export {job.pk} queued -> {job.out_dir}")
         if not wait:
             return job
@@ -123,10 +118,8 @@ class Command(BaseCommand):
         counts = job.manifest["source"]["counts"]
         share = job.manifest["source"]["split"]["validation_share"]
         self.stdout.write(self.style.SUCCESS(f"snapshot written: {job.out_dir}"))
-        for split, kinds in counts.items():
-            for kind, n in kinds.items():
-                detail = ", ".join(f"{a} {c}" for a, c in n.items()) if isinstance(n, dict) else str(n)
-                self.stdout.write(f"  {split:10s} {kind:15s} {detail}")
+        for split, kind, detail in count_rows(counts):
+            self.stdout.write(f"  {split:10s} {kind:15s} {detail}")
         if share > 0 and "validation" not in counts:
             self.stdout.write(
                 f"note: no session fell in the validation split (share {share}); the trainer will then hold out a "
