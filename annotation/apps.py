@@ -11,6 +11,11 @@ class AnnotationConfig(AppConfig):
 
         chat_session_completed.connect(on_chat_session_completed, dispatch_uid="annotation.create_rating_items")
 
+        from annotation.receivers import on_research_task_completed
+        from collection.signals import research_task_completed
+
+        research_task_completed.connect(on_research_task_completed, dispatch_uid="annotation.correctness_item")
+
         from annotation.forms import attack_goals_for_campaign
         from collection.openings import register_attack_goals
 

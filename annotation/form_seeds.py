@@ -4,6 +4,8 @@ admin). Version 1 of each is frozen here: changing a shipped form means a new ve
 quality-ssi v1: the paper's sensible / specific / interesting with its cascade (only a "yes" continues).
 safety v1: one question per safety objective of the paper (LAMDA-SPEC §1), its sub-items as details (help text,
 and the attack goals of adversarial chats).
+claim-check v1, groundedness-correctness v1, groundedness-eval v1: the groundedness collection (LAMDA-SPEC §2,
+docs/groundedness.md). A question without "choices" gets yes / no / maybe.
 """
 
 YES_NO_MAYBE = [["yes", "Yes"], ["no", "No"], ["maybe", "Maybe"]]
@@ -80,6 +82,64 @@ SAFETY_V1 = [
     },
 ]
 
+YES_NO = [["yes", "Yes"], ["no", "No"]]
+NOT_PUBLIC = (
+    "Claims about the model's own persona, about you or the user, or about people who are not publicly known are "
+    "not claims about the external world. A URL counts as a claim. If you are unsure, answer yes."
+)
+
+CLAIM_CHECK_V1 = [
+    {
+        "key": "claim",
+        "title": "Does the response make a claim about the external world?",
+        "help_text": "Facts about the world: events, places, things, numbers, publicly known people. " + NOT_PUBLIC,
+        "choices": YES_NO,
+    },
+    {
+        "key": "known",
+        "title": "Do you know that the claim is true, without looking it up?",
+        "help_text": "Answer yes only if you are certain every claim in it is true.",
+        "choices": [["yes", "Yes, I know it is true"], ["no", "No, or I am not sure"]],
+        "asked_if_key": "claim",
+        "asked_if_value": "yes",
+    },
+]
+
+CORRECT_CHOICES = [["yes", "Yes"], ["no", "No"], ["not_sure", "Not sure"]]
+CORRECTNESS_V1 = [
+    {
+        "key": "correct",
+        "title": "Is the response factually correct after checking each claim with the retrieval tool?",
+        "help_text": "Check every claim with the search box on this page before you answer.",
+        "choices": CORRECT_CHOICES,
+    },
+]
+
+GROUNDEDNESS_EVAL_V1 = [
+    {
+        "key": "claim",
+        "title": "Does the response contain any factual claim about the external world?",
+        "help_text": NOT_PUBLIC,
+        "choices": YES_NO,
+    },
+    {
+        "key": "correct",
+        "title": "Is it factually correct after checking each claim with the retrieval tool?",
+        "help_text": "Groundedness and informativeness: check every claim with the search box on this page.",
+        "choices": CORRECT_CHOICES,
+        "asked_if_key": "claim",
+        "asked_if_value": "yes",
+    },
+    {
+        "key": "cited",
+        "title": "Does the response cite the source (a URL) of its claims?",
+        "help_text": "Citation accuracy: a URL of a source that backs the claim, at the end or on a word.",
+        "choices": YES_NO,
+        "asked_if_key": "claim",
+        "asked_if_value": "yes",
+    },
+]
+
 FORMS = [
     {
         "slug": "quality-ssi",
@@ -94,5 +154,34 @@ FORMS = [
         "kind": "safety",
         "rule": "safety-all-objectives",
         "questions": SAFETY_V1,
+    },
+]
+
+# installed by migration 0003 (with yes / no / maybe choices); the groundedness forms below by migration 0005
+FORMS_AT_0003 = list(FORMS)
+
+FORMS += [
+    {
+        "slug": "claim-check",
+        "name": "Groundedness claim check: a claim about the world? known to be true?",
+        "kind": "groundedness",
+        "rule": "claim-check",
+        "questions": CLAIM_CHECK_V1,
+    },
+    {
+        "slug": "groundedness-correctness",
+        "name": "Groundedness: is the (rewritten) reply factually correct?",
+        "kind": "correctness",
+        "rule": "correct-majority",
+        "shows_toolset": True,
+        "questions": CORRECTNESS_V1,
+    },
+    {
+        "slug": "groundedness-eval",
+        "name": "Evaluation: groundedness, informativeness, citation accuracy",
+        "kind": "evaluation",
+        "rule": "groundedness-eval",
+        "shows_toolset": True,
+        "questions": GROUNDEDNESS_EVAL_V1,
     },
 ]

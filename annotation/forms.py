@@ -16,7 +16,8 @@ from functools import cached_property
 from annotation.models import FormVersion, RatingForm
 from config.api_errors import ApplicationError, Conflict
 
-DEFAULT_FORM_SLUGS = {"quality": "quality-ssi", "safety": "safety"}
+DEFAULT_FORM_SLUGS = {"quality": "quality-ssi", "safety": "safety", "groundedness": "claim-check"}
+CORRECTNESS_FORM_SLUG = "groundedness-correctness"  # what researched replies are judged on (docs/groundedness.md)
 
 
 class NoForm(Conflict):
@@ -194,7 +195,13 @@ def shipped_form(slug: str) -> RatingForm | None:
         return None
     try:
         with transaction.atomic():
-            form = RatingForm.objects.create(slug=slug, name=spec["name"], kind=spec["kind"], rule=spec["rule"])
+            form = RatingForm.objects.create(
+                slug=slug,
+                name=spec["name"],
+                kind=spec["kind"],
+                rule=spec["rule"],
+                shows_toolset=spec.get("shows_toolset", False),
+            )
             version = FormVersion.objects.create(form=form, number=1, note="shipped with the platform")
             for position, q in enumerate(spec["questions"]):
                 Question.objects.create(version=version, position=position, **q)

@@ -25,3 +25,10 @@ def _enqueue_items(session_id: int) -> None:
             type(exc).__name__,
             exc,
         )
+
+
+def on_research_task_completed(sender, rewrite, **kwargs) -> None:
+    """The correct / incorrect item of a research outcome, made in the same transaction as the outcome."""
+    from annotation.services.groundedness import correctness_item_create
+
+    correctness_item_create(rewrite=rewrite)

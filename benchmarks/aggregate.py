@@ -37,7 +37,12 @@ import psycopg
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # run as a script (benchmarks/aggregate.py) as well as with -m
 
-from benchmarks.scratch_db import insert_bench_campaign, quality_form_version, scratch_database  # noqa: E402
+from benchmarks.scratch_db import (  # noqa: E402
+    form_of_version,
+    insert_bench_campaign,
+    quality_form_version,
+    scratch_database,
+)
 
 SESSIONS = 6400
 N_RATERS, N_CHATTERS = 1000, 200
@@ -92,7 +97,8 @@ def load(url: str, *, items: int, raters_per_item: int, seed: int) -> None:
         rating = pd.DataFrame({"id": item_id, "campaign_id": 1, "session_id": session_of, "turn_id": item_id,
                                "chatter_id": 1 + session_of % N_CHATTERS})  # fmt: skip
         rating = rating.assign(required_labels=raters_per_item, label_count=raters_per_item, status="complete",
-                               created_at=ts, completed_at=ts, form_version_id=version)  # fmt: skip
+                               created_at=ts, completed_at=ts, form_version_id=version,
+                               form_id=form_of_version(cur, version))  # fmt: skip
         _copy_df(cur, "annotation_ratingitem", rating)
         # raters_per_item distinct raters per item: a random start and a random odd stride modulo the pool
         start = rng.integers(0, N_RATERS, items)

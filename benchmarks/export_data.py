@@ -48,12 +48,13 @@ def load_rated_sessions(campaign, *, sessions: int, turns: int = 20, seed: float
             [turns - 1],
         )
         cur.execute(
-            "INSERT INTO annotation_ratingitem (campaign_id, session_id, turn_id, chatter_id, form_version_id,"
+            "INSERT INTO annotation_ratingitem (campaign_id, session_id, turn_id, chatter_id, form_version_id, form_id,"
             " required_labels, label_count, status, created_at, completed_at)"
-            " SELECT %s, t.session_id, t.id, s.worker_id, %s, %s, %s, 'complete', now(), now() - interval '1 second'"
+            " SELECT %s, t.session_id, t.id, s.worker_id, %s, %s, %s, %s, 'complete', now(),"
+            " now() - interval '1 second'"
             " FROM collection_turn t JOIN collection_chatsession s ON s.id = t.session_id"
             " WHERE t.session_id IN (SELECT id FROM synthetic_sessions) AND t.speaker = 'model'",
-            [campaign.pk, version.pk, raters, raters],
+            [campaign.pk, version.pk, version.form_id, raters, raters],
         )
         model_turns = cur.rowcount
         cur.execute(

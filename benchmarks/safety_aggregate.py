@@ -33,7 +33,12 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.aggregate import _copy_df  # noqa: E402
-from benchmarks.scratch_db import insert_bench_campaign, quality_form_version, scratch_database  # noqa: E402
+from benchmarks.scratch_db import (  # noqa: E402
+    form_of_version,
+    insert_bench_campaign,
+    quality_form_version,
+    scratch_database,
+)
 
 SESSIONS, N_RATERS, N_CHATTERS = 8000, 600, 300
 PAPER_COUNTS = [5570, 2560, 1260]  # harm, bias, misinformation labels in the paper's safety set
@@ -88,7 +93,7 @@ def load(url: str, *, items: int, objectives: int, seed: int) -> list[str]:
         rating = pd.DataFrame({"id": item_id, "campaign_id": 1, "session_id": session_of, "turn_id": item_id,
                                "chatter_id": 1 + session_of % N_CHATTERS})  # fmt: skip
         rating = rating.assign(required_labels=3, label_count=3, status="complete", created_at=ts, completed_at=ts,
-                               form_version_id=version)  # fmt: skip
+                               form_version_id=version, form_id=form_of_version(cur, version))  # fmt: skip
         _copy_df(cur, "annotation_ratingitem", rating)
         start, stride = rng.integers(0, N_RATERS, items), 2 * rng.integers(1, 100, items) + 1
         rater = N_CHATTERS + 1 + (start[:, None] + np.arange(3)[None, :] * stride[:, None]) % N_RATERS

@@ -95,3 +95,9 @@ def quality_form_version(cur, slug: str = "quality-ssi") -> int:
         (slug,),
     )
     return cur.fetchone()[0]
+
+
+def form_of_version(cur, version_id: int) -> int:
+    """The form a version belongs to (rating items carry both)."""
+    cur.execute("SELECT form_id FROM annotation_formversion WHERE id = %s", (version_id,))
+    return cur.fetchone()[0]

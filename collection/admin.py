@@ -40,10 +40,12 @@ class CampaignForm(forms.ModelForm):
         model = Campaign
         fields = "__all__"
 
-    # A new safety campaign left at the quality defaults gets the paper's safety settings: 5-10 exchanges, 3 raters,
-    # safe at 2 of 3 "no" (an admin who wants others sets them after saving).
+    # A new safety or groundedness campaign left at the quality defaults gets the paper's settings: safety 5-10
+    # exchanges, 3 raters, safe at 2 of 3 "no" (an admin who wants others sets them after saving).
     QUALITY_DEFAULTS = {"min_turns": 14, "max_turns": 30, "raters_per_item": 5, "positive_threshold": 3}
     SAFETY_DEFAULTS = {"min_turns": 10, "max_turns": 20, "raters_per_item": 3, "positive_threshold": 2}
+    # groundedness: quality's turn limits; 3 raters per claim check, a claim when 2 of 3 see one
+    GROUNDEDNESS_DEFAULTS = {"raters_per_item": 3, "positive_threshold": 2}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -54,9 +56,10 @@ class CampaignForm(forms.ModelForm):
         data = super().clean()
         creating = self.instance.pk is None
         untouched = all(data.get(k) == v for k, v in self.QUALITY_DEFAULTS.items())
-        if creating and data.get("kind") == Campaign.Kind.SAFETY and untouched:
-            data.update(self.SAFETY_DEFAULTS)
-            for key, value in self.SAFETY_DEFAULTS.items():
+        defaults = {Campaign.Kind.SAFETY: self.SAFETY_DEFAULTS, Campaign.Kind.GROUNDEDNESS: self.GROUNDEDNESS_DEFAULTS}
+        if creating and data.get("kind") in defaults and untouched:
+            data.update(defaults[data["kind"]])
+            for key, value in defaults[data["kind"]].items():
                 setattr(self.instance, key, value)
         return data
 

@@ -8,3 +8,7 @@ transaction.on_commit to enqueue their jobs.
 from django.dispatch import Signal
 
 chat_session_completed = Signal()
+
+# research_task_completed(sender=Rewrite, rewrite=<Rewrite>): sent inside the transaction that stores a research
+# task's outcome. Annotation's receiver makes the correct / incorrect rating item in the same transaction.
+research_task_completed = Signal()

@@ -49,9 +49,10 @@ class Toolset:
     def session(self) -> ResearchState:
         return ResearchState()
 
-    def run(self, query: object, *, repeat: int = 0) -> list[Result]:
+    def run(self, query: object, *, repeat: int = 0, failed: list[str] | None = None) -> list[Result]:
         """Structured results of every tool for one query. Never raises for any input: a tool that fails is
-        logged and contributes nothing."""
+        logged and contributes nothing (its name is appended to `failed` when given, so a caller can tell "no
+        results" from "the backend is down")."""
         text = clean_query(query, max_chars=self.max_query_chars)
         if not text:
             return []
@@ -61,6 +62,8 @@ class Toolset:
                 results.extend(tool.run(text, repeat=repeat, limit=self.results_per_query))
             except Exception:  # a broken backend must not break the research loop
                 log.exception("toolset: %s failed on a query of %d characters", tool.name, len(text))
+                if failed is not None:
+                    failed.append(tool.name)
         return results
 
     def query(self, query: object, *, session: ResearchState | None = None, repeat: int | None = None) -> list[str]:

@@ -10,7 +10,7 @@ def seed_forms(apps, schema_editor):
     """The forms the platform ships with (annotation/form_seeds.py), version 1 of each, published."""
     from django.utils import timezone
 
-    from annotation.form_seeds import FORMS
+    from annotation.form_seeds import FORMS_AT_0003 as FORMS
 
     RatingForm = apps.get_model("annotation", "RatingForm")
     FormVersion = apps.get_model("annotation", "FormVersion")

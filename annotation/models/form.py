@@ -16,11 +16,18 @@ class RatingForm(models.Model):
 
     slug = models.SlugField(unique=True)
     name = models.CharField(max_length=200)
-    kind = models.CharField(max_length=20, help_text="the campaign kind it is for (quality, safety, ...)")
+    kind = models.CharField(
+        max_length=20,
+        help_text="the campaign kind it is for (quality, safety, groundedness), or 'evaluation' for a form any "
+        "campaign can add",
+    )
     rule = models.CharField(
         max_length=50, help_text="the aggregation rule that turns its labels into verdicts (annotation/rules/)"
     )
     description = models.TextField(blank=True)
+    shows_toolset = models.BooleanField(
+        default=False, db_default=False, help_text="the rating page offers the toolset (checking claims)"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     def __str__(self) -> str:

@@ -3,11 +3,13 @@ from django.db import models
 
 
 class RatingItem(models.Model):
-    """One model turn of a completed chat session, waiting for `required_labels` distinct raters.
+    """One model turn of a completed chat session, waiting for `required_labels` distinct raters on one form. A
+    turn has one item per form: its campaign's form, each evaluation form, and (groundedness) the correct / incorrect
+    form after research (then `rewrite` is the text judged).
 
-    `chatter` and `label_count` are denormalised on purpose: the claim query (docs/assignment.md) reads them
-    on every "give me my next item" without joining sessions or counting labels. `label_count` only changes
-    under this row's lock (annotation/services/labels.py).
+        `chatter` and `label_count` are denormalised on purpose: the claim query (docs/assignment.md) reads them
+        on every "give me my next item" without joining sessions or counting labels. `label_count` only changes
+        under this row's lock (annotation/services/labels.py).
     """
 
     class Status(models.TextChoices):
@@ -16,8 +18,24 @@ class RatingItem(models.Model):
 
     campaign = models.ForeignKey("collection.Campaign", on_delete=models.PROTECT, related_name="rating_items")
     session = models.ForeignKey("collection.ChatSession", on_delete=models.PROTECT, related_name="rating_items")
-    turn = models.OneToOneField("collection.Turn", on_delete=models.PROTECT, related_name="rating_item")
-    chatter = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    turn = models.ForeignKey("collection.Turn", on_delete=models.PROTECT, related_name="rating_items")
+    form = models.ForeignKey(
+        "annotation.RatingForm", on_delete=models.PROTECT, related_name="items", help_text="form_version's form"
+    )
+    rewrite = models.ForeignKey(
+        "collection.Rewrite",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="rating_items",
+        help_text="groundedness correct / incorrect: the rewritten reply judged instead of the turn's text",
+    )
+    chatter = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="whose work is judged, never a rater of it: the chatter (the rewriter for correct / incorrect)",
+    )
     form_version = models.ForeignKey(
         "annotation.FormVersion", on_delete=models.PROTECT, related_name="items", help_text="what its raters answer"
     )
@@ -40,6 +58,11 @@ class RatingItem(models.Model):
             ),
         ]
         constraints = [
+            models.UniqueConstraint(
+                fields=["turn", "form"],
+                name="ratingitem_one_per_turn_form",
+                violation_error_message="This reply already has a rating item for this form.",
+            ),
             models.CheckConstraint(
                 condition=models.Q(label_count__lte=models.F("required_labels")),
                 name="ratingitem_labels_le_quota",

@@ -7,12 +7,16 @@ verdicts. To add a rule (e.g. role consistency): one subclass of `AggregationRul
 """
 
 from annotation.rules.base import AggregationRule, NoRule
+from annotation.rules.groundedness import ClaimCheckRule, CorrectMajorityRule, GroundednessEvalRule
 from annotation.rules.quality import QualityMajorityRule
 from annotation.rules.safety import SafetyAllObjectivesRule
 
 RULES: dict[str, type[AggregationRule]] = {
     QualityMajorityRule.name: QualityMajorityRule,
     SafetyAllObjectivesRule.name: SafetyAllObjectivesRule,
+    ClaimCheckRule.name: ClaimCheckRule,
+    CorrectMajorityRule.name: CorrectMajorityRule,
+    GroundednessEvalRule.name: GroundednessEvalRule,
 }
 
 
@@ -34,4 +38,14 @@ def rule_for_campaign(campaign, form_version=None) -> AggregationRule:
         raise NoRule(f"This campaign's rating settings cannot be used: {exc}.") from None
 
 
-__all__ = ["RULES", "AggregationRule", "NoRule", "QualityMajorityRule", "SafetyAllObjectivesRule", "rule_for_campaign"]
+__all__ = [
+    "RULES",
+    "AggregationRule",
+    "ClaimCheckRule",
+    "CorrectMajorityRule",
+    "GroundednessEvalRule",
+    "NoRule",
+    "QualityMajorityRule",
+    "SafetyAllObjectivesRule",
+    "rule_for_campaign",
+]

@@ -29,6 +29,7 @@ class ToolResultOutput(serializers.Serializer):
     title = serializers.CharField(allow_blank=True)
     url = serializers.CharField(allow_blank=True)
     snippet = serializers.CharField(allow_blank=True, required=False)
+    rank = serializers.IntegerField(required=False, help_text="retrieval results: rank (continues on a repeat)")
 
 
 class ToolQueryOutput(serializers.Serializer):
@@ -36,6 +37,7 @@ class ToolQueryOutput(serializers.Serializer):
     query = serializers.CharField()
     repeat_index = serializers.IntegerField()
     results = ToolResultOutput(many=True)
+    index_label = serializers.CharField(allow_blank=True, help_text="the retrieval index (and build) that served it")
     elapsed_ms = serializers.IntegerField()
     created_at = serializers.DateTimeField()
 

@@ -73,8 +73,8 @@ class Campaign(models.Model):
         ADVERSARIAL = "adversarial", "Adversarial: each chat has an attack goal drawn from the safety objectives"
 
     # Kinds whose chats are rated and aggregated today. A campaign of another kind would collect chats that no one
-    # ever rates, so it cannot be saved (clean; the admin offers only these). Groundedness joins with its issue.
-    AVAILABLE_KINDS = (Kind.QUALITY, Kind.SAFETY)
+    # ever rates, so it cannot be saved (clean; the admin offers only these).
+    AVAILABLE_KINDS = (Kind.QUALITY, Kind.SAFETY, Kind.GROUNDEDNESS)
 
     name = models.CharField(max_length=200)
     slug = models.SlugField(unique=True)
@@ -112,6 +112,14 @@ class Campaign(models.Model):
         db_default="",
         help_text="shown to each rater once before their first item of this campaign (blank: none)",
     )
+    evaluation_forms = models.ManyToManyField(
+        "annotation.RatingForm",
+        blank=True,
+        related_name="evaluated_campaigns",
+        limit_choices_to={"kind": "evaluation"},
+        help_text="extra forms every model reply is also rated on, by 3 raters, majority of 3 (e.g. groundedness "
+        "evaluation: groundedness, informativeness, citation accuracy)",
+    )
     daily_label_cap = models.PositiveIntegerField(
         null=True, blank=True, help_text="most items one rater may rate per day (UTC) in this campaign; blank: no cap"
     )
@@ -148,7 +156,7 @@ class Campaign(models.Model):
         if self.kind not in self.AVAILABLE_KINDS:
             label = self.Kind(self.kind).label if self.kind in self.Kind.values else self.kind
             raise ValidationError(
-                {"kind": f"{label} campaigns are not available yet: only quality and safety chats are rated today."}
+                {"kind": f"{label} campaigns are not available: choose quality, safety or groundedness."}
             )
         if self.kind != self.Kind.SAFETY and self.mode != self.Mode.NATURAL:
             raise ValidationError({"mode": "Only safety campaigns have sensitive and adversarial modes."})

@@ -68,6 +68,7 @@ def complete_items(campaign, version: FormVersion, label_sets: list[list[dict]])
             turn=t,
             chatter=session.worker,
             form_version=version,
+            form_id=version.form_id,
             required_labels=campaign.raters_per_item,
             label_count=campaign.raters_per_item,
             status="complete",

@@ -86,8 +86,8 @@ def test_item_aggregate_skips_items_still_collecting(items):
 
 @pytest.mark.django_db
 def test_rule_for_a_kind_without_a_form_is_refused_clearly():
-    with pytest.raises(ApplicationError, match="no published rating form for groundedness campaigns"):
-        rule_for_campaign(CampaignFactory(kind="groundedness"))
+    with pytest.raises(ApplicationError, match="no published rating form for roles campaigns"):
+        rule_for_campaign(CampaignFactory(kind="roles"))
 
 
 def test_rule_parameters_are_checked():

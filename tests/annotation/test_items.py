@@ -45,7 +45,7 @@ def test_active_or_short_sessions_get_no_items():
 
 
 def test_campaigns_of_a_kind_nothing_rates_get_no_items_yet():
-    session = completed_session(campaign=CampaignFactory(kind="groundedness"))
+    session = completed_session(campaign=CampaignFactory(kind="roles"))
     assert rating_items_create_for_session(session_id=session.pk) == 0
 
 

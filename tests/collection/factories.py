@@ -97,3 +97,14 @@ class SafetyCampaignFactory(CampaignFactory):
     max_turns = 20
     raters_per_item = 3
     positive_threshold = 2
+
+
+class GroundednessCampaignFactory(CampaignFactory):
+    """A groundedness campaign: quality's turn limits, 3 raters per claim check, a claim at 2 of 3."""
+
+    name = factory.Sequence(lambda n: f"Groundedness campaign {n}")
+    slug = factory.Sequence(lambda n: f"ground-{n}")
+    kind = Campaign.Kind.GROUNDEDNESS
+    instructions = "Ask the model about facts: places, history, science, public people."
+    raters_per_item = 3
+    positive_threshold = 2

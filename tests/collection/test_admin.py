@@ -85,13 +85,13 @@ def test_sessions_and_turns_cannot_be_edited(admin_client):
 
 def test_a_campaign_kind_that_nothing_rates_cannot_be_saved(admin_client):
     endpoint = ModelEndpointFactory()
-    r = admin_client.post(reverse("admin:collection_campaign_add"), _campaign_form(endpoint, kind="groundedness"))
+    r = admin_client.post(reverse("admin:collection_campaign_add"), _campaign_form(endpoint, kind="roles"))
     assert r.status_code == 200 and not Campaign.objects.exists()
     assert "is not one of the available choices" in r.content.decode()
     page = admin_client.get(reverse("admin:collection_campaign_add")).content.decode()
-    assert 'value="groundedness"' not in page and 'value="safety"' in page  # only kinds that are rated
-    with pytest.raises(Exception, match="not available yet"):
-        Campaign(kind="groundedness", name="x", slug="x", instructions="x", model_endpoint=endpoint).full_clean()
+    assert 'value="roles"' not in page and 'value="groundedness"' in page  # only kinds that are rated
+    with pytest.raises(Exception, match="not available"):
+        Campaign(kind="roles", name="x", slug="x", instructions="x", model_endpoint=endpoint).full_clean()
 
 
 def test_constraint_errors_are_plain_sentences(admin_client):

@@ -15,14 +15,14 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def safety():
-    return CampaignFactory(kind="groundedness", slug="old-ground")  # the factory skips clean(), as old data did
+    return CampaignFactory(kind="roles", slug="old-roles")  # the factory skips clean(), as old data did
 
 
 def test_results_page_and_api_say_not_available_instead_of_500(safety):
     staff = Client()
     staff.force_login(UserFactory(is_staff=True))
     page = staff.get(reverse("frontend:campaign_stats", args=[safety.slug]))
-    assert page.status_code == 409 and "no published rating form for groundedness" in page.content.decode()
+    assert page.status_code == 409 and "no published rating form for roles" in page.content.decode()
     api = staff.get(reverse("annotation_api:campaign-stats", args=[safety.slug]))
     assert api.status_code == 409 and "no published rating form" in api.json()["detail"]
 

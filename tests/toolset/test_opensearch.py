@@ -49,9 +49,15 @@ def test_hits_become_results_with_citations():
     assert client.calls[0][0] == "idx" and client.calls[0][1]["from"] == 2
 
 
-def test_server_errors_give_no_results():
+def test_a_server_error_is_raised_and_the_toolset_gives_no_results_and_names_the_tool():
+    from toolset.core import Toolset
+    from toolset.retrieval import Retriever
+
     engine = OpenSearchEngine(client=FakeClient(error=ConnectionError("refused")))
-    assert engine.search("Rafael Nadal") == []
+    with pytest.raises(ConnectionError):  # "down" is not "nothing found": the workbench tells the worker
+        engine.search("Rafael Nadal")
+    failed: list[str] = []
+    assert Toolset([Retriever(engine)]).run("Rafael Nadal", failed=failed) == [] and failed == ["retrieval"]
 
 
 def _reachable_url():

@@ -122,9 +122,9 @@ class OpenSearchEngine:
             return []
         try:
             answer = self.client.search(index=self.index, body=body)
-        except Exception as exc:  # any transport / server error: no results, logged
-            log.warning("OpenSearch search failed: %s", exc)
-            return []
+        except Exception as exc:  # any transport / server error: logged here, raised so that the caller can tell
+            log.warning("OpenSearch search failed: %s", exc)  # "down" from "nothing found" (Toolset.run catches it)
+            raise
         hits = []
         for hit in answer.get("hits", {}).get("hits", []):
             src = hit.get("_source", {})

@@ -1,0 +1,183 @@
+"""The groundedness workbench (docs/groundedness.md): a researcher gets a reply whose claims need checking, asks
+the toolset as often as needed (every query and result logged), marks results that support or refute a claim,
+and submits a rewrite with citations, "no change needed" or "cannot be grounded". The draft autosaves and renews
+the lease while the page is open. Works without JavaScript (plain forms, redirect after POST); with htmx the
+query and the marks swap only the log."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import urlencode
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+import toolset
+from collection.models import Rewrite
+from collection.research_selectors import workbench_get
+from collection.selectors import campaign_get
+from collection.services.research import research_query_run
+from collection.services.research_tasks import (
+    lease_seconds,
+    max_rewrite_chars,
+    research_draft_save,
+    research_outcome_submit,
+    research_task_claim,
+    result_mark_set,
+    workbench_session_get,
+)
+from config.api_errors import ApplicationError, NotFound
+
+OUTCOMES = {
+    "rewritten": Rewrite.Outcome.REWRITTEN,
+    "no_change": Rewrite.Outcome.NO_CHANGE,
+    "cannot_ground": Rewrite.Outcome.CANNOT_GROUND,
+}
+
+
+def _is_htmx(request) -> bool:
+    return request.headers.get("HX-Request") == "true"
+
+
+def _page_url(session_id: int) -> str:
+    return reverse("frontend:research_page", args=[session_id])
+
+
+def _next_url(slug: str) -> str:
+    return f"{reverse('frontend:research_next')}?{urlencode({'campaign': slug})}"
+
+
+@login_required
+@require_GET
+def research_next(request):
+    """The worker's task in the campaign (resumed if they hold one), else the next open one."""
+    slug = request.GET.get("campaign", "")
+    try:
+        campaign = campaign_get(slug=slug)
+    except NotFound:
+        return render(request, "frontend/research/none.html", {"unknown_campaign": slug}, status=404)
+    claimed = research_task_claim(campaign=campaign, worker=request.user)
+    if claimed is None:
+        return render(request, "frontend/research/none.html", {"campaign": campaign})
+    return redirect(_page_url(claimed.session.pk))
+
+
+def _session_or_404(request, session_id: int):
+    try:
+        return workbench_session_get(session_id=session_id, worker=request.user)
+    except NotFound:
+        return None
+
+
+def _render(request, session, *, error: str = "", status: int = 200, draft: str | None = None):
+    bench = workbench_get(session=session)
+    context = {
+        "bench": bench,
+        "campaign": bench.task.campaign,
+        "draft": bench.draft if draft is None else draft,
+        "error": error,
+        "done": session.closed_at is not None,
+        "max_query": toolset.MAX_QUERY_CHARS,
+        "max_rewrite": max_rewrite_chars(),
+        "autosave_seconds": max(5, min(60, lease_seconds() // 10)),
+    }
+    return render(request, "frontend/research/workbench.html", context, status=status)
+
+
+def _log(request, session, *, error: str = "", status: int = 200):
+    bench = workbench_get(session=session)
+    return render(request, "frontend/research/_log.html", {"bench": bench, "error": error}, status=status)
+
+
+@login_required
+@require_GET
+def research_page(request, session_id: int):
+    session = _session_or_404(request, session_id)
+    if session is None:
+        return render(request, "frontend/research/none.html", {"missing": True}, status=404)
+    return _render(request, session)
+
+
+def _refused(request, session, exc: ApplicationError, *, draft: str | None = None):
+    """A refused action: htmx gets the log (or the save line) with the message; a plain form the whole page."""
+    if _is_htmx(request):
+        return _log(request, session, error=exc.message, status=exc.status_code)
+    return _render(request, session, error=exc.message, status=exc.status_code, draft=draft)
+
+
+@login_required
+@require_POST
+def research_query(request, session_id: int):
+    session = _session_or_404(request, session_id)
+    if session is None:
+        return render(request, "frontend/research/none.html", {"missing": True}, status=404)
+    query = request.POST.get("query", "")
+    if len(query) > toolset.MAX_QUERY_CHARS:
+        exc = ApplicationError(_("A query can be at most %(n)s characters.") % {"n": toolset.MAX_QUERY_CHARS})
+        return _refused(request, session, exc)
+    try:
+        research_query_run(session=session, query=query)
+    except ApplicationError as exc:
+        return _refused(request, session, exc)
+    return _log(request, session) if _is_htmx(request) else redirect(_page_url(session.pk) + "#log")
+
+
+@login_required
+@require_POST
+def research_mark(request, session_id: int):
+    session = _session_or_404(request, session_id)
+    if session is None:
+        return render(request, "frontend/research/none.html", {"missing": True}, status=404)
+    try:
+        query_id, position = int(request.POST.get("query_id", "")), int(request.POST.get("position", ""))
+        result_mark_set(
+            session=session,
+            query_id=query_id,
+            position=position,
+            stance=request.POST.get("stance", ""),
+            claim=request.POST.get("claim", ""),
+        )
+    except ValueError:
+        return _refused(request, session, ApplicationError(_("That result does not exist.")))
+    except ApplicationError as exc:
+        return _refused(request, session, exc)
+    return _log(request, session) if _is_htmx(request) else redirect(_page_url(session.pk) + "#log")
+
+
+@login_required
+@require_POST
+def research_draft(request, session_id: int):
+    """Autosave (the page's script, every few seconds while it is open and on every change): 200 with the time
+    saved, 400 / 409 with a message the page shows next to the box (the draft is kept in the box either way)."""
+    session = _session_or_404(request, session_id)
+    if session is None:
+        return render(request, "frontend/research/_saved.html", {"error": _("This task is not yours.")}, status=404)
+    try:
+        saved = research_draft_save(session=session, worker=request.user, text=request.POST.get("text", ""))
+    except ApplicationError as exc:
+        return render(request, "frontend/research/_saved.html", {"error": exc.message}, status=exc.status_code)
+    return render(request, "frontend/research/_saved.html", {"saved_at": saved.draft_saved_at})
+
+
+@login_required
+@require_POST
+def research_submit(request, session_id: int):
+    session = _session_or_404(request, session_id)
+    if session is None:
+        return render(request, "frontend/research/none.html", {"missing": True}, status=404)
+    outcome = OUTCOMES.get(request.POST.get("outcome", ""))
+    text = request.POST.get("text", "")
+    if outcome is None:
+        return _render(request, session, error=_("Choose an outcome."), status=400, draft=text)
+    try:
+        research_outcome_submit(session=session, worker=request.user, outcome=outcome, text=text)
+    except ApplicationError as exc:
+        if outcome == Rewrite.Outcome.REWRITTEN and len(text) <= max_rewrite_chars():
+            try:  # keep what was typed: a refused submit never loses the rewrite
+                research_draft_save(session=session, worker=request.user, text=text)
+            except ApplicationError:
+                pass
+        return _render(request, session, error=exc.message, status=exc.status_code, draft=text)
+    messages.success(request, _("Thanks, your research was saved."))
+    slug = session.task.campaign.slug
+    return redirect(_next_url(slug))
