@@ -11,6 +11,8 @@ urlpatterns = [
     path("me/about/no-thanks/", demographics.demographics_no_thanks, name="demographics_no_thanks"),
     path("", include("frontend.urls_chat")),
     path("", include("frontend.urls_rate")),
+    path("", include("frontend.urls_panel")),
+    path("", include("frontend.urls_research")),
 ]
 
 # login/logout live outside the namespace so that settings.LOGIN_URL = "login" resolves

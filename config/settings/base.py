@@ -10,6 +10,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from django.conf.locale import LANG_INFO
 from django.core.exceptions import ImproperlyConfigured
 
 from config.settings.env import env_bool, env_list, env_number, env_rate, redis_beside_broker
@@ -36,6 +37,7 @@ INSTALLED_APPS = [
     "annotation",
     "training",
     "exports",
+    "recruitment",
     "frontend",
 ]
 
@@ -44,6 +46,7 @@ MIDDLEWARE = [
     "frontend.middleware.RejectNulMiddleware",  # NUL in path/query/headers -> 400 (docs/http-hardening.md)
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",  # the browser's language (docs/i18n.md)
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -51,6 +54,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "config.outage.DatabaseOutageMiddleware",  # database down -> 503 JSON / page (docs/outages.md)
+    "frontend.middleware_worker.CampaignLanguageMiddleware",  # a campaign's own language, if it has one
+    "frontend.middleware_worker.WorkerTimezoneMiddleware",  # times in the worker's time zone
     "axes.middleware.AxesMiddleware",  # last, as django-axes asks: turns a login lockout into a 429 page
 ]
 
@@ -101,7 +106,11 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "frontend:tasks"
 LOGOUT_REDIRECT_URL = "login"
 
-LANGUAGE_CODE = "en-us"
+# Worker pages are translated with Django's i18n (docs/i18n.md): English ships; add a language by adding its
+# catalog under locale/ and its code here (LAMDA_LANGUAGES=en,de).
+LANGUAGE_CODE = "en"
+LANGUAGES = [(code, LANG_INFO.get(code, {}).get("name", code)) for code in env_list("LAMDA_LANGUAGES", "en")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
@@ -179,6 +188,8 @@ LAMDA_TOOLSET_OPENSEARCH_INDEX = os.environ.get("LAMDA_TOOLSET_OPENSEARCH_INDEX"
 LAMDA_TOOLSET_TRANSLATOR_URL = os.environ.get("LAMDA_TOOLSET_TRANSLATOR_URL", "")
 LAMDA_TOOLSET_TRANSLATOR_API_KEY = os.environ.get("LAMDA_TOOLSET_TRANSLATOR_API_KEY", "")
 LAMDA_TOOLSET_RESULTS_PER_QUERY = env_number("LAMDA_TOOLSET_RESULTS_PER_QUERY", 3)
+LAMDA_RESEARCH_LEASE_SECONDS = env_number("LAMDA_RESEARCH_LEASE_SECONDS", 1800)  # a research task's lease; renewed
+LAMDA_MAX_REWRITE_CHARS = env_number("LAMDA_MAX_REWRITE_CHARS", 4000)  # by the workbench's autosave while open
 
 LOGGING = {
     "version": 1,
