@@ -1,6 +1,6 @@
 from django.urls import path
 
-from frontend.views import chat
+from frontend.views import chat, chat_finished
 
 urlpatterns = [
     path("chat/<slug:slug>/", chat.campaign, name="campaign"),
@@ -10,5 +10,5 @@ urlpatterns = [
     path("chat/session/<int:session_id>/retry/", chat.chat_retry, name="chat_retry"),
     path("chat/session/<int:session_id>/finish/", chat.chat_finish, name="chat_finish"),
     path("chat/session/<int:session_id>/turns/<int:turn_index>/flag/", chat.chat_flag, name="chat_flag"),
-    path("chat/session/<int:session_id>/done/", chat.chat_finished, name="chat_finished"),
+    path("chat/session/<int:session_id>/done/", chat_finished.chat_finished, name="chat_finished"),
 ]

@@ -1,6 +1,10 @@
-"""Crowdworker chat pages: instructions and consent, the chat, the finished page. They call the same
-services as the
-API; a problem the worker can fix becomes a one-line message on the page, never an error page."""
+"""Crowdworker chat pages: instructions and consent, the chat, the finished page. They call the same services as
+the API; a problem the worker can fix becomes a one-line message on the page, never an error page.
+
+Sending works two ways (docs/crowdworker-pages.md): with htmx the send and retry forms post in the background and
+get back the chat's body (a refused message: the body with the error and the draft, status 400 / 409); without
+JavaScript every POST ends in a redirect to the chat's own URL (post / redirect / get), the error and the draft
+carried over in the session, so a reload never sends twice and never loses the draft."""
 
 import uuid
 
@@ -9,7 +13,10 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
+from django_htmx.http import HttpResponseClientRedirect
 
 from collection import selectors
 from collection.models import Campaign, ChatSession, TurnFlag
@@ -53,12 +60,12 @@ def campaign_start(request, slug: str):
     camp = _campaign(slug)
     if not selectors.consent_given(user=request.user, campaign=camp):
         if request.POST.get("consent") != "yes":
-            messages.error(request, "Tick the consent box to start: you must agree before chatting.")
+            messages.error(request, _("Tick the consent box to start: you must agree before chatting."))
             return redirect("frontend:campaign", slug=slug)
     try:
         if request.POST.get("consent") == "yes":
             consent_accept(campaign=camp, worker=request.user)
-        session, _ = session_start(campaign=camp, worker=request.user)
+        session, _created = session_start(campaign=camp, worker=request.user)
     except ApplicationError as exc:
         messages.error(request, exc.message)
         return redirect("frontend:campaign", slug=slug)
@@ -107,13 +114,50 @@ def chat(request, session_id: int):
     session = _session(request, session_id)
     if session.status != ChatSession.Status.ACTIVE:
         return redirect("frontend:chat_finished", session_id=session.pk)
-    return render(request, "frontend/chat/chat.html", _chat_context(session))
+    carried = request.session.pop(_flash_key(session.pk), None) or {}
+    draft = request.session.get(_draft_key(session.pk), "")
+    context = _chat_context(
+        session,
+        draft=draft,
+        error=carried.get("error", ""),
+        flag_error=carried.get("flag_error", ""),
+        flag_draft=carried.get("flag_draft"),
+    )
+    return render(request, "frontend/chat/chat.html", context)
 
 
-def _after_write(request, session_id: int):
+def _flash_key(session_id: int) -> str:
+    return f"chat-{session_id}-error"
+
+
+def _draft_key(session_id: int) -> str:
+    return f"chat-{session_id}-draft"
+
+
+def _draft_keep(request, session_id: int, text: str) -> str:
+    """Keep an unsent message for the chat's next page (the box shows it again). A draft longer than twice the
+    limit is cut there (the session is no store for megabytes); the returned note says so."""
+    keep = 2 * settings.LAMDA_MAX_MESSAGE_CHARS
+    request.session[_draft_key(session_id)] = text[:keep]
+    if len(text) > keep:
+        return " " + _("Only its first %(n)d characters are kept in the box.") % {"n": keep}
+    return ""
+
+
+def _after_write(request, session_id: int, *, error: str = "", draft: str = "", status: int = 200, **flags):
+    """After a send, retry, flag or finish: htmx gets the chat's body (or is sent to the finished page), a plain
+    form a redirect to the chat's own URL with the error carried over."""
     session = _session(request, session_id)
     if session.status != ChatSession.Status.ACTIVE:
-        return redirect("frontend:chat_finished", session_id=session.pk)
+        if error:
+            messages.error(request, error)
+        url = reverse("frontend:chat_finished", args=[session.pk])
+        return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
+    if request.htmx:
+        context = _chat_context(session, draft=draft, error=error, **flags)
+        return render(request, "frontend/chat/_body.html", context, status=status)
+    if error or flags:
+        request.session[_flash_key(session.pk)] = {"error": error, **flags}
     return redirect("frontend:chat", session_id=session.pk)
 
 
@@ -133,15 +177,10 @@ def chat_send(request, session_id: int):
         )
     except ModelUnavailable:
         pass  # the message is stored; the chat page's retry box says the reply is missing (once, in plain words)
-    except ApplicationError as exc:
-        if exc.status_code == 400:  # the message itself is wrong: show it again so the worker can fix it
-            return render(
-                request,
-                "frontend/chat/chat.html",
-                _chat_context(session, draft=text, error=exc.message),
-                status=400,
-            )
-        messages.error(request, exc.message)
+    except ApplicationError as exc:  # too long, empty, a stale tab...: the message stays in the box
+        note = _draft_keep(request, session.pk, text if isinstance(text, str) else "")
+        return _after_write(request, session_id, error=exc.message + note, draft=text, status=exc.status_code)
+    request.session.pop(_draft_key(session.pk), None)
     return _after_write(request, session_id)
 
 
@@ -154,7 +193,7 @@ def chat_retry(request, session_id: int):
     except ModelUnavailable:
         pass  # the retry box says so, with the time of this last try
     except ApplicationError as exc:
-        messages.error(request, exc.message)
+        return _after_write(request, session_id, error=exc.message, status=exc.status_code)
     return _after_write(request, session_id)
 
 
@@ -167,11 +206,8 @@ def chat_flag(request, session_id: int, turn_index: int):
     try:
         turn_flag(session_id=session.pk, worker=request.user, turn_index=turn_index, reason=reason, note=note)
     except ApplicationError as exc:
-        if exc.status_code == 400 and session.status == ChatSession.Status.ACTIVE:
-            draft = {"index": turn_index, "reason": reason, "note": note}
-            context = _chat_context(session, flag_error=exc.message, flag_draft=draft)
-            return render(request, "frontend/chat/chat.html", context, status=400)
-        messages.error(request, exc.message)
+        flag_draft = {"index": turn_index, "reason": reason[:50], "note": note[:1000]}
+        return _after_write(request, session_id, flag_error=exc.message, flag_draft=flag_draft, status=exc.status_code)
     return _after_write(request, session_id)
 
 
@@ -182,24 +218,6 @@ def chat_finish(request, session_id: int):
     try:
         session_finish(session_id=session.pk, worker=request.user)
     except ApplicationError as exc:
-        messages.error(request, exc.message)
+        return _after_write(request, session_id, error=exc.message, status=exc.status_code)
+    request.session.pop(_draft_key(session.pk), None)
     return _after_write(request, session_id)
-
-
-@login_required
-@require_http_methods(["GET"])
-def chat_finished(request, session_id: int):
-    session = _session(request, session_id)
-    if session.status == ChatSession.Status.ACTIVE:
-        return redirect("frontend:chat", session_id=session.pk)
-    context = {
-        "session": session,
-        "campaign": session.campaign,
-        "turns": list(selectors.session_turns(session)),
-        "flags_shown": session.campaign.kind == Campaign.Kind.SAFETY,
-        "state_message": selectors.session_state_message(session),
-        "length": session.campaign.amount(session.turn_count),
-        # "will now be rated" only where rating exists (a campaign of a kind saved before kinds were checked: not)
-        "rated": session.sent_for_rating and session.campaign.kind in session.campaign.AVAILABLE_KINDS,
-    }
-    return render(request, "frontend/chat/finished.html", context)

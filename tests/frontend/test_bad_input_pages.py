@@ -42,10 +42,13 @@ def test_chat_page_with_a_nul_client_message_id_keeps_the_draft(monkeypatch):
     user = UserFactory()
     session = ChatSessionFactory(worker=user, campaign=CampaignFactory(min_turns=4, max_turns=8))
     data = {"text": "my carefully written message", "client_message_id": "abc\x00"}
-    r = _login(user).post(reverse("frontend:chat_send", args=[session.pk]), data)
-    assert r.status_code == 400
-    page = r.content.decode()
+    client = _login(user)
+    r = client.post(reverse("frontend:chat_send", args=[session.pk]), data)
+    assert r.status_code == 302 and r["Location"] == reverse("frontend:chat", args=[session.pk])  # PRG
+    page = client.get(r["Location"]).content.decode()
     assert "my carefully written message" in page and "NUL" in page
+    htmx = client.post(reverse("frontend:chat_send", args=[session.pk]), data, HTTP_HX_REQUEST="true")
+    assert htmx.status_code == 400 and "my carefully written message" in htmx.content.decode()
     assert not Turn.objects.exists()
 
 
@@ -82,8 +85,8 @@ def test_nul_guard_leaves_clean_requests_and_form_bodies_alone(with_nul_guard, m
     session = ChatSessionFactory(worker=user, campaign=CampaignFactory(min_turns=4, max_turns=8))
     client = _login(user)
     assert client.get(reverse("frontend:chat", args=[session.pk])).status_code == 200
-    r = client.post(reverse("frontend:chat_send", args=[session.pk]), {"text": "bad\x00 draft"})
-    assert r.status_code == 400 and "bad" in r.content.decode() and MESSAGE not in r.content.decode()
+    r = client.post(reverse("frontend:chat_send", args=[session.pk]), {"text": "bad\x00 draft"}, follow=True)
+    assert r.status_code == 200 and "bad" in r.content.decode() and MESSAGE not in r.content.decode()
     assert ChatSession.objects.get(pk=session.pk).turn_count == 0
 
 

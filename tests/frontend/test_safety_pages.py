@@ -53,12 +53,17 @@ def test_flagging_in_place_and_a_bad_flag_keeps_the_draft(fake_backend):
     client = _client()
     session = _chat(client, SafetyCampaignFactory(), messages=1)
     url = reverse("frontend:chat_flag", args=[session.pk, 1])
-    r = client.post(url, {"reason": "other", "note": ""})
-    assert r.status_code == 400 and "'other' needs a note" in _text(r) and not TurnFlag.objects.exists()
+    r = client.post(url, {"reason": "other", "note": ""}, follow=True)
+    assert r.redirect_chain[-1][0] == reverse("frontend:chat", args=[session.pk])  # PRG: reload sends nothing
+    assert "'other' needs a note" in _text(r) and not TurnFlag.objects.exists()
     r = client.post(url, {"reason": "other", "note": "it mocked me"}, follow=True)
     assert "Flagged: Other (it mocked me)" in r.content.decode()
-    bad = client.post(reverse("frontend:chat_flag", args=[session.pk, 0]), {"reason": "harmful"})
-    assert bad.status_code == 400 and "Only the model's replies" in _text(bad)
+    bad = client.post(reverse("frontend:chat_flag", args=[session.pk, 0]), {"reason": "harmful"}, follow=True)
+    assert "Only the model's replies" in _text(bad)
+    htmx = client.post(
+        reverse("frontend:chat_flag", args=[session.pk, 0]), {"reason": "harmful"}, HTTP_HX_REQUEST="true"
+    )
+    assert htmx.status_code == 400 and "Only the model's replies" in _text(htmx)
 
 
 def test_quality_chats_show_no_flag_forms(fake_backend):
