@@ -9,8 +9,8 @@ from collection.selectors import campaigns_open_for, consent_given, session_acti
 def tasks(request):
     """My tasks: the chat campaigns open to this worker (with their session to resume), the campaigns with replies
     waiting for this rater, and (once) the optional demographics question."""
-    rows = []
-    for campaign in campaigns_open_for(request.user):
+    rows, campaigns = [], list(campaigns_open_for(request.user))
+    for campaign in campaigns:
         session = session_active_for(request.user, campaign)
         rows.append(
             {
@@ -20,9 +20,19 @@ def tasks(request):
                 "consented": consent_given(user=request.user, campaign=campaign),
             }
         )
+    queues = _queues(campaigns, rating_queues_for(rater_id=request.user.pk))
     context = {
         "rows": rows,
-        "queues": rating_queues_for(rater_id=request.user.pk),
+        "queues": queues,
+        "any_waiting": any(q["waiting"] for q in queues),
         "ask_demographics": demographics_of(rater_id=request.user.pk) is None,
     }
     return render(request, "frontend/tasks.html", context)
+
+
+def _queues(campaigns: list, waiting: list[dict]) -> list[dict]:
+    """Every open campaign with how many replies wait for this rater (0 too), then closed campaigns that still
+    have replies waiting for them."""
+    counts = {q["slug"]: q for q in waiting}
+    rows = [{"slug": c.slug, "name": c.name, "waiting": counts.pop(c.slug, {}).get("waiting", 0)} for c in campaigns]
+    return rows + list(counts.values())

@@ -7,8 +7,10 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import urlencode
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from annotation.progress import rater_progress
 from annotation.selectors import item_for_lease, item_for_rater
 from annotation.services.assignment import (
     ClaimBusy,
@@ -21,6 +23,7 @@ from annotation.services.labels import label_submit
 from annotation.services.raters import warning_acknowledge
 from collection.selectors import campaign_get, campaign_id_for_slug
 from config.api_errors import ApplicationError, NotFound
+from recruitment.selectors import panel_rating_status as panel_status
 
 
 def _next_url(campaign_slug: str) -> str:
@@ -29,13 +32,14 @@ def _next_url(campaign_slug: str) -> str:
 
 
 def _questions(view, answers: dict) -> list[dict]:
+    """The item's own form version's questions (any form), each choice with the number key that answers it."""
     return [
         {
             "key": q.key,
             "title": q.title,
             "help": q.help_text,
             "details": q.details,
-            "choices": q.choices,
+            "choices": [(str(n), value, text) for n, (value, text) in enumerate(q.choices, start=1)],
             "current": answers.get(q.key),
             "first": i == 0,
             "asked_if": q.asked_if,
@@ -46,12 +50,16 @@ def _questions(view, answers: dict) -> list[dict]:
 
 def _render_item(request, view, *, campaign_slug: str, answers=None, error: str = "", status: int = 200):
     answers = answers or (view.own_label.answers if view.own_label else {})
+    questions = _questions(view, answers)
     context = {
         "view": view,
         "rated": view.dialog[-1],
         "context_turns": view.dialog[:-1],
-        "questions": _questions(view, answers),
+        "questions": questions,
+        "most_choices": max((len(q["choices"]) for q in questions), default=0),
         "campaign_slug": campaign_slug,
+        "progress": rater_progress(rater_id=request.user.pk, campaign_slug=view.campaign.slug),
+        "panel": panel_status(request.user, view.campaign.slug),
         "error": error,
     }
     return render(request, "frontend/rate/item.html", context, status=status)
@@ -83,7 +91,8 @@ def rate_next(request):
     except DailyCapReached as exc:
         return _unavailable(request, "frontend/rate/daily_cap.html", {"message": exc.message}, exc)
     if claim is None:
-        return render(request, "frontend/rate/no_work.html", {"campaign_slug": slug})
+        context = {"campaign_slug": slug, "panel": panel_status(request.user, slug) if slug else None}
+        return render(request, "frontend/rate/no_work.html", context)
     view = item_for_lease(lease=claim.lease)
     return _render_item(request, view, campaign_slug=slug)
 
@@ -103,12 +112,14 @@ def rate_warning_read(request, slug: str):
 @require_POST
 def rate_skip(request, item_id: int):
     """Give the item back without rating it: no penalty, and it is not offered again to this rater."""
+    slug = request.POST.get("campaign", "")
     try:
         assignment_release(rater_id=request.user.pk, item_id=item_id)
-        messages.info(request, "Skipped: that response goes to other raters.")
-    except ApplicationError as exc:
-        messages.error(request, exc.message)
-    return redirect(_next_url(request.POST.get("campaign", "")))
+    except ApplicationError:  # not theirs (any more): a lease that expired, or a forged id
+        context = {"campaign_slug": slug if campaign_id_for_slug(slug) else ""}
+        return render(request, "frontend/rate/skip_refused.html", context, status=404)
+    messages.info(request, _("Skipped: that response goes to other raters."))
+    return redirect(_next_url(slug))
 
 
 def _posted_answers(request) -> dict:
@@ -133,5 +144,5 @@ def rate_submit(request, item_id: int):
         return _render_item(
             request, view, campaign_slug=slug, answers=answers, error=exc.message, status=exc.status_code
         )
-    messages.success(request, "Thanks, your rating was saved.")
+    messages.success(request, _("Thanks, your rating was saved."))
     return redirect(_next_url(slug))

@@ -20,7 +20,7 @@ def test_tasks_page_lists_campaigns_and_resume_link(client, worker):
     assert "Fresh &lt;b&gt;campaign&lt;/b&gt;" in html  # names are text, never markup
     assert f"/chat/{fresh.slug}/" in html and "Read instructions" in html
     assert f"/chat/session/{session.pk}/" in html and "Resume chat (4 turns so far)" in html
-    assert "/rate/" in html
+    assert 'id="rating-queues"' in html and "none right now" in html  # every open campaign, 0 waiting too
     assert "Results" not in html  # campaign results are for staff
 
 
