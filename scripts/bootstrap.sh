@@ -10,6 +10,7 @@ command -v python3 >/dev/null 2>&1 || need_pkgs+=(python3)
 python3 -c 'import ensurepip' >/dev/null 2>&1 || need_pkgs+=(python3-venv)
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need_pkgs+=(postgresql postgresql-contrib)
 command -v redis-server >/dev/null 2>&1 || need_pkgs+=(redis-server)
+command -v msgfmt >/dev/null 2>&1 || need_pkgs+=(gettext)  # the worker pages' catalogs (docs/i18n.md)
 if [ "${LAMDA_SKIP_BROWSER:-0}" != 1 ]; then
   command -v chromium >/dev/null 2>&1 || need_pkgs+=(chromium)
 fi
