@@ -50,6 +50,7 @@ class FormSpec:
     label: str  # "quality-ssi/v1"
     rule: str
     questions: tuple[QuestionSpec, ...]
+    shows_toolset: bool = False  # the rating page offers the toolset (checking claims)
 
     @cached_property
     def keys(self) -> tuple[str, ...]:
@@ -92,7 +93,13 @@ def _load(version: FormVersion) -> FormSpec:
         )
         for q in version.questions.order_by("position")
     )
-    return FormSpec(version_id=version.pk, label=version.label, rule=version.form.rule, questions=questions)
+    return FormSpec(
+        version_id=version.pk,
+        label=version.label,
+        rule=version.form.rule,
+        questions=questions,
+        shows_toolset=version.form.shows_toolset,
+    )
 
 
 # item -> (form version, chatter): both fixed once the item exists. The claim reads them with the dialog, the submit

@@ -10,7 +10,7 @@ from django.db import connection
 from django.db.models import Count, Q
 from django.utils import timezone
 
-from annotation.forms import FormSpec, form_spec, remember_item
+from annotation.forms import FormSpec, form_for_campaign, form_spec, remember_item
 from annotation.models import Aggregate, Demographics, Label, Lease, RatingItem
 from annotation.rules import rule_for_campaign
 from collection.models import Campaign
@@ -35,12 +35,15 @@ class RaterItemView:
     own_label: Label | None
 
 
+# the rated turn's text is the rewrite when the item judges one (groundedness correct / incorrect)
 _DIALOG_SQL = """
-SELECT c.slug, c.name, i.form_version_id, i.chatter_id, t.index, t.speaker, t.text
+SELECT c.slug, c.name, i.form_version_id, i.chatter_id, t.index, t.speaker,
+       CASE WHEN t.id = r.id AND w.id IS NOT NULL THEN w.text ELSE t.text END
 FROM annotation_ratingitem i
 JOIN collection_campaign c ON c.id = i.campaign_id
 JOIN collection_turn r ON r.id = i.turn_id
 JOIN collection_turn t ON t.session_id = i.session_id AND t.index <= r.index
+LEFT JOIN collection_rewrite w ON w.id = i.rewrite_id
 WHERE i.id = %s
 ORDER BY t.index
 """
@@ -58,6 +61,12 @@ def item_dialog(*, item_id: int) -> tuple[Campaign, FormSpec, list[DialogTurn]]:
     campaign = Campaign(slug=rows[0][0], name=rows[0][1])
     remember_item(item_id, rows[0][2], rows[0][3])  # the submit that follows needs them too
     return campaign, form_spec(rows[0][2]), [DialogTurn(*row[4:]) for row in rows]
+
+
+def item_turn(*, item_id: int) -> tuple[int, bool] | None:
+    """(the rated turn's id, whether a rewrite of it is what is judged) of an item, or None."""
+    row = RatingItem.objects.filter(pk=item_id).values_list("turn_id", "rewrite_id").first()
+    return None if row is None else (row[0], row[1] is not None)
 
 
 def item_for_rater(*, item_id: int, rater_id: int) -> RaterItemView:
@@ -137,7 +146,8 @@ def campaign_stats(*, campaign: Campaign) -> CampaignStats:
     with item counts. Rates are None until at least one item is aggregated."""
     rule = rule_for_campaign(campaign)
     version = rule.version
-    counts = RatingItem.objects.filter(campaign=campaign).aggregate(
+    main_form = form_for_campaign(campaign).form_id  # evaluation-form items have their own figures
+    counts = RatingItem.objects.filter(campaign=campaign, form_id=main_form).aggregate(
         total=Count("id"),
         open=Count("id", filter=Q(status=RatingItem.Status.OPEN)),
         complete=Count("id", filter=Q(status=RatingItem.Status.COMPLETE)),
@@ -162,7 +172,7 @@ def campaign_stats(*, campaign: Campaign) -> CampaignStats:
         items_open=counts["open"],
         items_complete=counts["complete"],
         items_aggregated=aggregated,
-        labels=Label.objects.filter(item__campaign=campaign).count(),
+        labels=Label.objects.filter(item__campaign=campaign, item__form_id=main_form).count(),
         rates=rates,
         ssi=ssi,
     )

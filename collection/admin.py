@@ -205,13 +205,13 @@ def _step_error(step: dict) -> str:
 
 class ToolQueryInline(ReadOnlyInline):
     model = ToolQuery
-    fields = ["query", "repeat_index", "results", "elapsed_ms", "created_at"]
+    fields = ["query", "repeat_index", "results", "index_label", "elapsed_ms", "created_at"]
     readonly_fields = fields
 
 
 @admin.register(ResearchSession)
 class ResearchSessionAdmin(ReadOnlyAdmin):
-    list_display = ["id", "worker", "turn", "created_at", "closed_at"]
+    list_display = ["id", "worker", "turn", "task", "created_at", "closed_at"]
     list_filter = ["closed_at"]
     search_fields = ["worker__username"]
     inlines = [ToolQueryInline]
@@ -239,3 +239,6 @@ class TurnFlagAdmin(ReadOnlyAdmin):
     list_display = ["turn", "reason", "note", "created_at"]
     list_filter = ["reason", "turn__session__campaign"]
     list_select_related = ["turn"]
+
+
+from collection import admin_research  # noqa: E402, F401  (the groundedness models' admin)

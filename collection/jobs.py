@@ -8,6 +8,7 @@ from celery import shared_task
 from django.db import DatabaseError
 
 from collection.services.chat_session import sessions_close_idle
+from collection.services.corpus import corpus_index_build
 
 log = logging.getLogger(__name__)
 
@@ -20,3 +21,15 @@ def close_idle_sessions() -> list[int]:
     if closed:
         log.info("closed %d idle chat sessions: %s", len(closed), closed)
     return closed
+
+
+@shared_task(autoretry_for=(DatabaseError,), retry_backoff=True, retry_backoff_max=60, max_retries=3)
+def build_corpus_index(index_id: int) -> str:
+    """Build one recorded corpus index (admin action); a corpus error marks the build failed with its sentence."""
+    from config.api_errors import ApplicationError
+
+    try:
+        return corpus_index_build(index_id=index_id).status
+    except ApplicationError as exc:
+        log.warning("%s", exc.message)
+        return "failed"

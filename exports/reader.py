@@ -27,6 +27,7 @@ class Scope:
     cutoff: datetime
     since: datetime | None = None
     until: datetime | None = None
+    form_id: int | None = None  # the campaign's rating form: a turn also has items of other forms (evaluation...)
 
     def session_where(self, alias: str = "s") -> tuple[str, list]:
         sql = f"{alias}.campaign_id = %s AND {alias}.sent_for_rating AND {alias}.ended_at <= %s"
@@ -75,7 +76,7 @@ def turn_rows_sql(scope: Scope, rule_version: str, verdict_attributes: list[str]
         FROM collection_chatsession s
         JOIN collection_turn t ON t.session_id = s.id
         LEFT JOIN annotation_ratingitem i
-               ON i.turn_id = t.id AND i.status = 'complete' AND i.completed_at <= %s
+               ON i.turn_id = t.id AND i.status = 'complete' AND i.completed_at <= %s AND i.form_id = %s
         {
         f'''LEFT JOIN (SELECT g.item_id, {cols}
                    FROM annotation_aggregate g JOIN annotation_ratingitem gi ON gi.id = g.item_id
@@ -86,7 +87,7 @@ def turn_rows_sql(scope: Scope, rule_version: str, verdict_attributes: list[str]
         WHERE {where}
         ORDER BY t.session_id, t.index
     """
-    head = [scope.cutoff]
+    head = [scope.cutoff, scope.form_id]
     if verdict_attributes:
         head += [*verdict_attributes, scope.campaign_id, rule_version]
     return sql, [*head, *params]

@@ -9,4 +9,5 @@ urlpatterns = [
     path("research/<int:session_id>/mark/", research.research_mark, name="research_mark"),
     path("research/<int:session_id>/draft/", research.research_draft, name="research_draft"),
     path("research/<int:session_id>/submit/", research.research_submit, name="research_submit"),
+    path("rate/<int:item_id>/check/", research.check_query, name="check_query"),
 ]

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
@@ -36,10 +37,12 @@ def index_corpus(
     replace: bool = False,
     progress: bool = True,
     stream: TextIO | None = None,
+    on_progress: Callable[[int, int], None] | None = None,
 ) -> IndexReport:
     """Raises CorpusError (names the line) for bad input, FileNotFoundError for a missing file,
     FileExistsError
-    when index_dir is a non-empty directory that is not an index."""
+    when index_dir is a non-empty directory that is not an index. `on_progress(done, total)` is called as
+    passages are added (the platform records it for the admin's progress bar)."""
     corpus = Path(corpus)
     if not corpus.is_file():
         raise FileNotFoundError(f"corpus file not found: {corpus}")
@@ -59,8 +62,19 @@ def index_corpus(
         target = str(index_dir)
     bar = tqdm(total=total, unit="passage", disable=not progress, file=stream or sys.stderr, mininterval=0.5)
     started = time.perf_counter()
+    done = 0
+
+    def step(n: int) -> None:
+        nonlocal done
+        done += n
+        bar.update(n)
+        if on_progress is not None:
+            on_progress(done, total)
+
+    if on_progress is not None:
+        on_progress(0, total)
     try:
-        added = engine.add(read_jsonl(corpus), progress=bar.update)
+        added = engine.add(read_jsonl(corpus), progress=step)
     finally:
         bar.close()
     return IndexReport(

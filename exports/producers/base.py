@@ -28,3 +28,9 @@ class Producer(ABC):
     @abstractmethod
     def columns(self, verdict_attributes: tuple[str, ...]) -> list[VerdictColumn]:
         """The verdict columns of a rule whose verdicts have these attributes (in the rule's order)."""
+
+    def extra_examples(self, conn, scope, is_validation) -> dict:
+        """{(split, kind): Arrow table} of examples that are not one reply's verdicts on its campaign's form
+        (groundedness: research steps and GROUNDED from correct / incorrect), read on the export's snapshot
+        connection within `scope`. None for most kinds."""
+        return {}

@@ -16,11 +16,13 @@ import pyarrow.compute as pc
 from django.db.models import F
 from django.utils import timezone
 
+from annotation.forms import form_for_campaign
 from annotation.models import FormVersion
 from collection.models import Campaign
 from exports.build import Batch, build_examples
 from exports.identity import Pseudonyms, in_validation
 from exports.manifest_source import source_dict
+from exports.panel_ids import with_panel_ids
 from exports.models import DatasetExport
 from exports.producers import PRODUCERS
 from exports.reader import (
@@ -90,7 +92,7 @@ def _plans(conn, job: DatasetExport, spec: ExportSpec) -> list[tuple[Campaign, S
     since, until = parse_time(spec.since, "--since"), parse_time(spec.until, "--until")
     plans = []
     for campaign in Campaign.objects.filter(slug__in=spec.campaigns).order_by("slug"):
-        scope = Scope(campaign.pk, job.cutoff, since, until)
+        scope = Scope(campaign.pk, job.cutoff, since, until, form_for_campaign(campaign).form_id)
         version = spec.rule_versions[campaign.slug]
         attrs = [
             r[0]
@@ -155,7 +157,7 @@ def _write(conn, job: DatasetExport, spec: ExportSpec) -> dict:
                 for (side, kind), table in sorted(build_examples(batch, columns, spec.generative, split).items()):
                     writer.write(side, kind, table)
                     _count(counts, side, kind, table)
-                sessions = _sessions_table(rows, campaign.slug, names, split)
+                sessions = with_panel_ids(conn, _sessions_table(rows, campaign.slug, names, split))
                 writer.write_meta("sessions", sessions)
                 judged = rows.column("form_version").drop_null()
                 form_versions.update(pc.unique(judged).to_pylist())
@@ -163,6 +165,9 @@ def _write(conn, job: DatasetExport, spec: ExportSpec) -> dict:
                 summary["judged_replies"] += len(judged)
                 done += rows.num_rows
                 DatasetExport.objects.filter(pk=job.pk).update(progress_done=done)
+            for (side, kind), table in sorted(PRODUCERS[campaign.kind].extra_examples(conn, scope, split).items()):
+                writer.write(side, kind, table)  # groundedness: research steps and GROUNDED (their own rows)
+                _count(counts, side, kind, table)
             if spec.labels:
                 for rows in stream(conn, *label_rows_sql(scope), LABEL_COLUMNS):
                     writer.write_meta("labels", _labels_table(rows, campaign.slug, names))

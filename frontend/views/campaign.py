@@ -3,6 +3,7 @@ from django.http import Http404
 from django.shortcuts import render
 
 from annotation.forms import form_for_campaign, form_spec
+from annotation.groundedness_stats import evaluation_stats, groundedness_stats
 from annotation.rules import NoRule
 from annotation.safety_stats import safety_overview, safety_stats
 from annotation.selectors import campaign_stats
@@ -21,10 +22,14 @@ def campaign_stats_page(request, slug: str):
     except NotFound as exc:
         raise Http404(exc.message) from exc
     try:
+        if campaign.kind == Campaign.Kind.GROUNDEDNESS:
+            context = {"g": groundedness_stats(campaign=campaign), "campaign": campaign}
+            return render(request, "frontend/campaign/groundedness_stats.html", context)
         stats = campaign_stats(campaign=campaign)
         if campaign.kind == Campaign.Kind.SAFETY:
             groups = request.user.has_perm("annotation.view_demographics")
             context = {"stats": stats, "safety": safety_stats(campaign=campaign, with_groups=groups), "groups": groups}
+            context["evaluations"] = evaluation_stats(campaign=campaign)
             return render(request, "frontend/campaign/safety_stats.html", context)
     except NoRule as exc:  # a campaign of a kind that is not rated yet: say so, never a 500
         context = {"campaign": campaign, "message": exc.message}
@@ -33,7 +38,8 @@ def campaign_stats_page(request, slug: str):
     rows = [(QUALITY_NAMES.get(key) or titles.get(key, key), rate) for key, rate in stats.rates.items()]
     if stats.ssi is not None or set(stats.rates) == set(QUALITY_NAMES):
         rows.append(("SSI (mean of the three)", stats.ssi))
-    return render(request, "frontend/campaign/stats.html", {"stats": stats, "rows": rows})
+    context = {"stats": stats, "rows": rows, "evaluations": evaluation_stats(campaign=campaign)}
+    return render(request, "frontend/campaign/stats.html", context)
 
 
 QUALITY_NAMES = {"sensible": "Sensibleness", "specific": "Specificity", "interesting": "Interestingness"}

@@ -13,8 +13,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 import toolset
-from collection.models import Rewrite
-from collection.research_selectors import workbench_get
+from annotation.selectors import item_for_rater, item_turn
+from collection.models import ResearchSession, Rewrite
+from collection.research_selectors import logged_queries, workbench_get
 from collection.selectors import campaign_get
 from collection.services.research import research_query_run
 from collection.services.research_tasks import (
@@ -26,7 +27,7 @@ from collection.services.research_tasks import (
     result_mark_set,
     workbench_session_get,
 )
-from config.api_errors import ApplicationError, NotFound
+from config.api_errors import ApplicationError, Forbidden, NotFound
 
 OUTCOMES = {
     "rewritten": Rewrite.Outcome.REWRITTEN,
@@ -45,6 +46,14 @@ def _page_url(session_id: int) -> str:
 
 def _next_url(slug: str) -> str:
     return f"{reverse('frontend:research_next')}?{urlencode({'campaign': slug})}"
+
+
+def _posted_query(request) -> str:
+    """The posted query; longer than the toolset takes -> 400 (never cut silently)."""
+    query = request.POST.get("query", "")
+    if len(query) > toolset.MAX_QUERY_CHARS:
+        raise ApplicationError(_("A query can be at most %(n)s characters.") % {"n": toolset.MAX_QUERY_CHARS})
+    return query
 
 
 @login_required
@@ -111,12 +120,8 @@ def research_query(request, session_id: int):
     session = _session_or_404(request, session_id)
     if session is None:
         return render(request, "frontend/research/none.html", {"missing": True}, status=404)
-    query = request.POST.get("query", "")
-    if len(query) > toolset.MAX_QUERY_CHARS:
-        exc = ApplicationError(_("A query can be at most %(n)s characters.") % {"n": toolset.MAX_QUERY_CHARS})
-        return _refused(request, session, exc)
     try:
-        research_query_run(session=session, query=query)
+        research_query_run(session=session, query=_posted_query(request))
     except ApplicationError as exc:
         return _refused(request, session, exc)
     return _log(request, session) if _is_htmx(request) else redirect(_page_url(session.pk) + "#log")
@@ -181,3 +186,32 @@ def research_submit(request, session_id: int):
     messages.success(request, _("Thanks, your research was saved."))
     slug = session.task.campaign.slug
     return redirect(_next_url(slug))
+
+
+def _check_session(request, item_id: int):
+    """The rater's own research session for checking an item's claims (any form that shows the toolset)."""
+    view = item_for_rater(item_id=item_id, rater_id=request.user.pk)  # NotFound / Forbidden when not theirs
+    if not view.form.shows_toolset:
+        raise Forbidden(_("This question does not use the search."))
+    turn_id, _rewritten = item_turn(item_id=item_id)
+    session = ResearchSession.objects.filter(worker=request.user, turn_id=turn_id, task__isnull=True).first()
+    return session or ResearchSession.objects.create(worker=request.user, turn_id=turn_id)
+
+
+@login_required
+@require_POST
+def check_query(request, item_id: int):
+    """The search box of a rating page whose form checks claims (correct / incorrect, groundedness evaluation):
+    every query is logged in the rater's research session for the item, like the workbench's."""
+    error, status, session = "", 200, None
+    try:
+        session = _check_session(request, item_id)
+        research_query_run(session=session, query=_posted_query(request))
+    except ApplicationError as exc:
+        error, status = exc.message, exc.status_code
+    if not _is_htmx(request):
+        if error:
+            messages.error(request, error)
+        return redirect(f"{reverse('frontend:rate')}?{urlencode({'campaign': request.POST.get('campaign', '')})}")
+    queries = logged_queries(session=session) if session is not None else []
+    return render(request, "frontend/research/_check_log.html", {"queries": queries, "error": error}, status=status)

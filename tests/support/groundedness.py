@@ -3,6 +3,8 @@ tasks (through the real services: items, labels, aggregation)."""
 
 from __future__ import annotations
 
+from django.utils import timezone
+
 from annotation.models import Label, RatingItem
 from annotation.services.aggregation import item_aggregate
 from annotation.services.items import rating_items_create_for_session
@@ -18,7 +20,9 @@ def answer_item(item: RatingItem, label_set: list[dict], raters=None) -> None:
     """Store one label per answers dict (distinct raters), mark the item complete and aggregate it."""
     raters = raters or [UserFactory() for _ in label_set]
     Label.objects.bulk_create(Label(item=item, rater=r, answers=a) for r, a in zip(raters, label_set, strict=True))
-    RatingItem.objects.filter(pk=item.pk).update(label_count=len(label_set), status="complete")
+    RatingItem.objects.filter(pk=item.pk).update(
+        label_count=len(label_set), status="complete", completed_at=timezone.now()
+    )
     item_aggregate(item_id=item.pk)
 
 
