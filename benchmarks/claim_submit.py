@@ -142,24 +142,82 @@ def reset(url: str) -> None:
         conn.execute("VACUUM ANALYZE annotation_ratingitem")
 
 
-def _run_threads(workers, seconds: float, warmup: float):
-    """Run each worker(deadline_start, deadline_end, latencies) in a thread; return (pairs, latencies)."""
+class CpuMeter:
+    """CPU seconds (user + system) per process group over the timed window: this process (the client threads),
+    the gunicorn and Celery process trees, and the PostgreSQL backends connected to the scratch database
+    (their command line names it). psutil is optional: without it nothing is reported."""
+
+    def __init__(self, db_name: str, groups: dict[str, subprocess.Popen | None]):
+        self.db_name, self.groups = db_name, groups
+        self.start: dict[str, float] = {}
+
+    def _procs(self, name: str):
+        import psutil
+
+        if name == "client":
+            return [psutil.Process()]
+        if name == "postgres":
+            found = []
+            for p in psutil.process_iter(["name", "cmdline"]):
+                try:
+                    if p.info["name"] == "postgres" and self.db_name in " ".join(p.info["cmdline"] or []):
+                        found.append(p)
+                except psutil.Error:
+                    pass
+            return found
+        root = psutil.Process(self.groups[name].pid)
+        return [root, *root.children(recursive=True)]
+
+    def sample(self) -> dict[str, float]:
+        import psutil
+
+        totals = {}
+        for name in ("client", "postgres", *[g for g, p in self.groups.items() if p is not None]):
+            total = 0.0
+            for p in self._procs(name):
+                try:
+                    t = p.cpu_times()
+                    total += t.user + t.system
+                except psutil.Error:
+                    pass
+            totals[name] = total
+        return totals
+
+    def per_pair(self, before: dict[str, float], after: dict[str, float], pairs: int) -> str:
+        # a PostgreSQL backend that started inside the window is counted whole: the warm-up opens them all first
+        parts = [f"{k} {(after[k] - before.get(k, 0.0)) * 1000 / max(pairs, 1):.2f}" for k in after]
+        return "CPU ms per pair: " + ", ".join(parts)
+
+
+def _run_threads(workers, seconds: float, warmup: float, meter: CpuMeter | None = None):
+    """Run each worker(deadline_start, deadline_end, latencies) in a thread; return (pairs, latencies, cpu line)."""
     start = time.perf_counter() + warmup
     end = start + seconds
     results: list[list[float]] = [[] for _ in workers]
     threads = [threading.Thread(target=w, args=(start, end, results[i])) for i, w in enumerate(workers)]
     for t in threads:
         t.start()
+    before = after = None
+    if meter is not None:
+        time.sleep(max(0.0, start - time.perf_counter()))
+        before = meter.sample()
+        time.sleep(max(0.0, end - time.perf_counter()))
+        after = meter.sample()
     for t in threads:
         t.join()
     lat = [x for r in results for x in r]
-    return len(lat), lat
+    cpu = meter.per_pair(before, after, len(lat)) if meter is not None else None
+    return len(lat), lat, cpu
 
 
-def api_worker(port: int, token: str, seed: int):
+def api_worker(port: int, token: str, seed: int, protocol: str = "combined"):
     """One rater on one keep-alive HTTP connection. http.client, not requests: the client threads share the two
     cores with the server, and requests spends about 1 ms of CPU per call of its own; psycopg, the baseline's
-    client, is as thin."""
+    client, is as thin.
+
+    combined (what the rating page and a script do): claim once, then one `POST items/<id>/submit-and-next/` per
+    item, which stores the label and answers the next item; `no_next` busy -> wait Retry-After, claim again.
+    separate (the protocol before it): `POST assignments/next/` then `POST items/<id>/labels/`, two requests."""
 
     def run(start: float, end: float, out: list[float]) -> None:
         rng = random.Random(seed)
@@ -171,17 +229,35 @@ def api_worker(port: int, token: str, seed: int):
             response = conn.getresponse()
             return response.status, json.loads(response.read() or b"{}")
 
-        while (now := time.perf_counter()) < end:
+        def claim() -> dict:
             status, item = post("/api/v1/annotation/assignments/next/", {})
             if status == 404:
                 raise SystemExit("ran out of rating work: raise --items")
             if status not in (200, 201):
                 print(f"rater thread stopped: claim answered {status} {item}", file=sys.stderr)
                 raise SystemExit(1)
-            status, label = post(f"/api/v1/annotation/items/{item['id']}/labels/", _answers(rng))
-            if status != 201:
-                print(f"rater thread stopped: submit answered {status} {label}", file=sys.stderr)
-                raise SystemExit(1)
+            return item
+
+        item = claim() if protocol == "combined" else None
+        while (now := time.perf_counter()) < end:
+            if protocol == "combined":
+                path = f"/api/v1/annotation/items/{item['id']}/submit-and-next/"
+                status, body = post(path, {"answers": _answers(rng)})
+                if status != 201:
+                    print(f"rater thread stopped: submit-and-next answered {status} {body}", file=sys.stderr)
+                    raise SystemExit(1)
+                item = body["next"]
+                if item is None:
+                    if body["no_next"]["code"] != "busy":
+                        raise SystemExit(f"no next item: {body['no_next']}")
+                    time.sleep(body["no_next"]["retry_after"])
+                    item = claim()
+            else:
+                item = claim()
+                status, label = post(f"/api/v1/annotation/items/{item['id']}/labels/", _answers(rng))
+                if status != 201:
+                    print(f"rater thread stopped: submit answered {status} {label}", file=sys.stderr)
+                    raise SystemExit(1)
             if now >= start:
                 out.append(time.perf_counter() - now)
         conn.close()
@@ -189,37 +265,70 @@ def api_worker(port: int, token: str, seed: int):
     return run
 
 
-def sql_worker(url: str, rater_id: int, seed: int):
+def sql_worker(url: str, rater_id: int, seed: int, protocol: str = "combined"):
     """The service's own protocol (annotation/services/assignment_sql.py, the same statements in the same order) on a
-    bare psycopg connection: what the API path would cost without HTTP, Django and DRF."""
+    bare psycopg connection: what the API path would cost without HTTP, Django and DRF.
+
+    combined (label_submit_and_claim): one transaction per item: rater lock, the one-statement submit of the item
+    in hand, candidate, re-count with the lease insert; then the next item's dialog. separate (assignment_claim,
+    then label_submit): rater lock, held lease, candidate, re-count with the lease insert, dialog; the item's form
+    version and the one-statement submit in autocommit."""
+
+    def claim(conn, p: dict) -> None:
+        while True:
+            row = conn.execute(sql.CANDIDATE_LOCK, p).fetchone()
+            if row is None:
+                raise SystemExit("ran out of rating work: raise --items")
+            p["item"], p["required"] = row
+            if conn.execute(sql.LEASE_INSERT_IF_ROOM, p).fetchone() is not None:
+                return
+            p["tried"].append(p["item"])
+
+    def params(conn, p: dict) -> None:
+        p["now"], p["expires"], p["day"] = conn.execute(
+            "SELECT now(), now() + interval '600 seconds', date_trunc('day', now())"
+        ).fetchone()
+
+    def answers(rng: random.Random) -> str:
+        return json.dumps({k: v for k, v in _answers(rng).items() if v is not None}, sort_keys=True)
 
     def run(start: float, end: float, out: list[float]) -> None:
         rng = random.Random(seed)
         with psycopg.connect(url, autocommit=True) as conn:  # each transaction() below is a real transaction
-            while (now := time.perf_counter()) < end:
+            item = None
+            if protocol == "combined":  # the first claim, outside the timed loop (as the API client's)
                 p = {"rater": rater_id, "campaign": None, "tried": []}
                 with conn.transaction():
-                    p["now"], p["expires"], p["day"] = conn.execute(
-                        "SELECT now(), now() + interval '600 seconds', date_trunc('day', now())"
-                    ).fetchone()
+                    params(conn, p)
                     conn.execute(sql.RATER_LOCK, p)
-                    held = conn.execute(sql.HELD_LEASE, p).fetchone()
-                    if held is not None:
-                        conn.execute(sql.LEASE_DELETE, {"lease": held[0]})
-                    while True:
-                        row = conn.execute(sql.CANDIDATE_LOCK, p).fetchone()
-                        if row is None:
-                            raise SystemExit("ran out of rating work: raise --items")
-                        p["item"], p["required"] = row
-                        lease = conn.execute(sql.LEASE_INSERT_IF_ROOM, p).fetchone()
-                        if lease is not None:
-                            break
-                        p["tried"].append(p["item"])
+                    claim(conn, p)
                 conn.execute(DIALOG_SQL, p).fetchall()
-                conn.execute(sql.ITEM_FORM, p).fetchone()  # the submit reads the item's form version first
-                p["answers"] = json.dumps({k: v for k, v in _answers(rng).items() if v is not None}, sort_keys=True)
-                if conn.execute(sql.LABEL_SUBMIT, p).fetchone() is None:  # one statement, autocommit
-                    raise SystemExit("bare submit stored nothing")
+                item = p["item"]
+            while (now := time.perf_counter()) < end:
+                p = {"rater": rater_id, "campaign": None, "tried": []}
+                if protocol == "combined":
+                    with conn.transaction():
+                        params(conn, p)
+                        conn.execute(sql.RATER_LOCK, p)
+                        p["item"], p["answers"] = item, answers(rng)
+                        if conn.execute(sql.LABEL_SUBMIT, p).fetchone() is None:
+                            raise SystemExit("bare submit stored nothing")
+                        claim(conn, p)
+                    conn.execute(DIALOG_SQL, p).fetchall()
+                    item = p["item"]
+                else:
+                    with conn.transaction():
+                        params(conn, p)
+                        conn.execute(sql.RATER_LOCK, p)
+                        held = conn.execute(sql.HELD_LEASE, p).fetchone()
+                        if held is not None:
+                            conn.execute(sql.LEASE_DELETE, {"lease": held[0]})
+                        claim(conn, p)
+                    conn.execute(DIALOG_SQL, p).fetchall()
+                    conn.execute(sql.ITEM_FORM, p).fetchone()  # the submit reads the item's form version first
+                    p["answers"] = answers(rng)
+                    if conn.execute(sql.LABEL_SUBMIT, p).fetchone() is None:  # one statement, autocommit
+                        raise SystemExit("bare submit stored nothing")
                 if now >= start:
                     out.append(time.perf_counter() - now)
 
@@ -260,7 +369,22 @@ def main() -> None:
     ap.add_argument("--gunicorn-workers", type=int, default=os.cpu_count() or 2)
     ap.add_argument("--gunicorn-threads", type=int, default=16)
     ap.add_argument("--aggregation", choices=["worker", "eager"], default="worker")
+    ap.add_argument(
+        "--client",
+        choices=["combined", "separate"],
+        default="combined",
+        help="one submit-and-next request per item (default), or claim + submit as two requests",
+    )
+    ap.add_argument(
+        "--baseline",
+        choices=["same", "combined", "separate"],
+        default="same",
+        help="the bare SQL protocol (default: the client's)",
+    )
+    ap.add_argument("--cpu", action="store_true", help="also print CPU ms per pair per process group (psutil)")
     args = ap.parse_args()
+    if args.baseline == "same":
+        args.baseline = args.client
     # the rate limits stay on (their Redis counter is part of every request's cost) but far above what 32 threads do
     extra_env = {
         "CELERY_TASK_ALWAYS_EAGER": "1" if args.aggregation == "eager" else "0",
@@ -325,16 +449,23 @@ def _bench(args: argparse.Namespace, db: ScratchDatabase) -> None:
             raise SystemExit("gunicorn did not answer within 30 s")
         setup = f"gunicorn {args.gunicorn_workers} workers x {args.gunicorn_threads} threads on loopback"
         setup += ", aggregation in a Celery worker" if worker else ", aggregation eager in the request"
-        print(f"{args.raters} raters, {args.seconds:.0f} s after {args.warmup:.0f} s warm-up, {setup}")
-        workers = [api_worker(port, tok, seed=i) for i, (_, tok) in enumerate(raters)]
-        pairs, lat = _run_threads(workers, args.seconds, args.warmup)
+        print(f"{args.raters} raters, {args.seconds:.0f} s after {args.warmup:.0f} s warm-up, {setup}; "
+              f"client protocol {args.client}, bare SQL protocol {args.baseline}")  # fmt: skip
+        workers = [api_worker(port, tok, seed=i, protocol=args.client) for i, (_, tok) in enumerate(raters)]
+        meter = CpuMeter(name, {"gunicorn": server, "celery": worker}) if args.cpu else None
+        pairs, lat, cpu = _run_threads(workers, args.seconds, args.warmup, meter)
         api = _report("API (HTTP + Django + DRF)", pairs, lat, args.seconds)
+        if cpu:
+            print(f"  {cpu}")
         _stop(server)
         _stop(worker)
         reset(url)
-        workers = [sql_worker(url, rid, seed=i) for i, (rid, _) in enumerate(raters)]
-        pairs, lat = _run_threads(workers, args.seconds, args.warmup)
-        bare = _report("bare SQL via psycopg", pairs, lat, args.seconds)
+        workers = [sql_worker(url, rid, seed=i, protocol=args.baseline) for i, (rid, _) in enumerate(raters)]
+        meter = CpuMeter(name, {}) if args.cpu else None
+        pairs, lat, cpu = _run_threads(workers, args.seconds, args.warmup, meter)
+        bare = _report(f"bare SQL via psycopg ({args.baseline})", pairs, lat, args.seconds)
+        if cpu:
+            print(f"  {cpu}")
         print(f"ratio API / bare SQL claim+submit throughput = {api / bare:.3f}")
     finally:
         _stop(server)

@@ -106,6 +106,51 @@ class LabelInput(serializers.Serializer):
         return attrs
 
 
+class SubmitAndNextInput(serializers.Serializer):
+    """`{"answers": {question key: answer}, "campaign": slug}`: the answers for this item (as for
+    items/<id>/labels/, in `answers` only), and where the next item may come from (as for assignments/next/)."""
+
+    answers = serializers.DictField(
+        child=serializers.CharField(allow_null=True, allow_blank=True), help_text="{key: answer}"
+    )
+    campaign = serializers.SlugField(required=False, help_text="the next item only from this campaign (its slug)")
+
+    def validate(self, attrs):
+        unknown = sorted(str(k) for k in self.initial_data if k not in self.fields)
+        if unknown:
+            raise serializers.ValidationError(f"Unknown field: {unknown[0]} (the answers go in `answers`).")
+        return attrs
+
+
+class NoNextOutput(serializers.Serializer):
+    """Why the answer carries no next item. The label is stored all the same."""
+
+    detail = serializers.CharField()
+    code = serializers.CharField(
+        help_text="no_work (nothing left for you), busy (other raters hold every open item this moment), "
+        "content_warning (read the campaign's `warning`, POST campaigns/<slug>/warning/), daily_cap"
+    )
+    retry_after = serializers.IntegerField(
+        allow_null=True, help_text="busy, daily_cap: seconds to wait before asking assignments/next/ again"
+    )
+    warning = serializers.CharField(required=False, help_text="content_warning: the text to show first")
+
+
+class SubmitAndNextOutput(serializers.Serializer):
+    label = LabelOutput(help_text="the label stored (201) or, for a repeat of the same answers, the one stored (200)")
+    next = ItemOutput(allow_null=True, help_text="your next item under a lease, as assignments/next/ answers it")
+    no_next = NoNextOutput(allow_null=True, help_text="null when `next` is given")
+
+
+def submit_and_next_output(label, view, no_next: dict | None) -> dict:
+    """SubmitAndNextOutput(...).data, built directly (see label_output)."""
+    return {
+        "label": label_output(label),
+        "next": None if view is None else item_output(view),
+        "no_next": no_next,
+    }
+
+
 class StatsOutput(serializers.Serializer):
     campaign = serializers.CharField(source="campaign.slug")
     kind = serializers.CharField(source="campaign.kind")

@@ -1,6 +1,8 @@
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
+from rest_framework.authentication import SessionAuthentication
 from rest_framework.permissions import IsAdminUser
+from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -10,20 +12,45 @@ from annotation.api.serializers import (
     LabelInput,
     LabelOutput,
     StatsOutput,
+    SubmitAndNextInput,
+    SubmitAndNextOutput,
     item_output,
     label_output,
+    submit_and_next_output,
 )
 from annotation.selectors import campaign_stats, item_for_lease, item_for_rater
 from annotation.services.assignment import assignment_claim, assignment_release
-from annotation.services.labels import label_submit
+from annotation.services.labels import label_submit, label_submit_and_claim
 from annotation.services.raters import warning_acknowledge
 from collection.selectors import campaign_get, campaign_id_for_slug
-from config.api_errors import ErrorSerializer, NotFound, error_responses
+from config.api_errors import ErrorSerializer, NotFound, error_responses, retry_after_seconds
+from config.throttling import ThrottledTokenAuthentication
 
 NO_WORK = "No rating work left for you right now. Try again later."
 
 
-class AssignmentNextApi(APIView):
+class RatingPathApi(APIView):
+    """The endpoints every rater calls for every item: a script's token is tried first (a token request never
+    reads the session; a session request still gets CSRF checks), and the answer is JSON only (no browsable-API
+    content negotiation). Throttling and permissions are the API's defaults."""
+
+    authentication_classes = [ThrottledTokenAuthentication, SessionAuthentication]
+    renderer_classes = [JSONRenderer]
+
+    def get_authenticate_header(self, request) -> None:
+        return None  # no credentials / a wrong token: 403 like every other endpoint (not the token scheme's 401)
+
+
+def _campaign_id(slug: str | None) -> int | None:
+    if not slug:
+        return None
+    campaign_id = campaign_id_for_slug(slug)
+    if campaign_id is None:
+        raise NotFound(f"No campaign '{slug}'.")
+    return campaign_id
+
+
+class AssignmentNextApi(RatingPathApi):
     """Give me my next item: a lease on an item I did not chat and did not rate (the same one while I hold
     it)."""
 
@@ -52,11 +79,7 @@ class AssignmentNextApi(APIView):
     def post(self, request):
         data = ClaimInput(data=request.data)
         data.is_valid(raise_exception=True)
-        campaign_id = None
-        if slug := data.validated_data.get("campaign"):
-            campaign_id = campaign_id_for_slug(slug)
-            if campaign_id is None:
-                raise NotFound(f"No campaign '{slug}'.")
+        campaign_id = _campaign_id(data.validated_data.get("campaign"))
         claim = assignment_claim(rater_id=request.user.pk, campaign_id=campaign_id)
         if claim is None:
             raise NotFound(NO_WORK, extra={"code": "no_work"})
@@ -82,7 +105,7 @@ class AssignmentReleaseApi(APIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class LabelSubmitApi(APIView):
+class LabelSubmitApi(RatingPathApi):
     """Rate a leased item. The same answers twice -> 200 with the stored label; different answers -> 409."""
 
     @extend_schema(
@@ -95,6 +118,44 @@ class LabelSubmitApi(APIView):
         result = label_submit(rater_id=request.user.pk, item_id=item_id, answers=data.validated_data["answers"])
         code = status.HTTP_201_CREATED if result.created else status.HTTP_200_OK
         return Response(label_output(result.label), status=code)
+
+
+class SubmitAndNextApi(RatingPathApi):
+    """Rate a leased item and get my next one, in one request (what the rating page does after every answer).
+    The answers are checked and stored exactly as items/<id>/labels/ does, with its errors (nothing is stored
+    then, and no item is claimed). Once the label is stored, the next item comes as assignments/next/ would give
+    it (the same one again if I already hold a lease), or `no_next` says why there is none (no work left, busy,
+    a content warning to read, the daily cap): the label stays stored either way. Sending the same request again
+    (e.g. after a lost answer) gives 200 with the stored label and the same next item."""
+
+    @extend_schema(
+        request=SubmitAndNextInput,
+        responses={
+            201: SubmitAndNextOutput,
+            200: OpenApiResponse(SubmitAndNextOutput, description="the same answers were already stored"),
+            **error_responses(400, 403, 409),
+            404: OpenApiResponse(ErrorSerializer, description="No such item, or no such campaign."),
+            503: OpenApiResponse(ErrorSerializer, description="code unavailable: the database is down"),
+        },
+    )
+    def post(self, request, item_id: int):
+        data = SubmitAndNextInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        campaign_id = _campaign_id(data.validated_data.get("campaign"))
+        result = label_submit_and_claim(
+            rater_id=request.user.pk, item_id=item_id, answers=data.validated_data["answers"], campaign_id=campaign_id
+        )
+        view = no_next = None
+        if result.claim is not None:
+            view = item_for_lease(lease=result.claim.lease)
+        elif result.refusal is None:
+            no_next = {"detail": NO_WORK, "code": "no_work", "retry_after": None}
+        else:
+            refusal = result.refusal
+            wait = retry_after_seconds(refusal) if refusal.status_code in (429, 503) else None
+            no_next = {"detail": refusal.message, **refusal.extra, "retry_after": wait}
+        code = status.HTTP_201_CREATED if result.submission.created else status.HTTP_200_OK
+        return Response(submit_and_next_output(result.submission.label, view, no_next), status=code)
 
 
 class CampaignStatsApi(APIView):

@@ -82,11 +82,16 @@ def item_quota_used(*, item_id: int, now: datetime, exclude_rater_id: int | None
         return cursor.fetchone()[0]
 
 
-def _held_lease(cursor, *, rater_id: int, now: datetime) -> Lease | None:
-    """Lock the rater's row (lock 1) and return their live lease on an open item; delete a dead one."""
+def rater_lock(cursor, *, rater_id: int) -> None:
+    """Lock 1: the rater's auth_user row, for the rest of the transaction (one rater's claims run one at a time)."""
     cursor.execute(sql.RATER_LOCK, {"rater": rater_id})
     if cursor.fetchone() is None:
         raise NotFound("No such rater.")
+
+
+def held_lease(cursor, *, rater_id: int, now: datetime) -> Lease | None:
+    """Under the rater's row lock: their live lease on an open item (a fresh statement sees their last claim);
+    a dead one is deleted."""
     cursor.execute(sql.HELD_LEASE, {"rater": rater_id})
     row = cursor.fetchone()
     if row is None:
@@ -98,6 +103,14 @@ def _held_lease(cursor, *, rater_id: int, now: datetime) -> Lease | None:
     return None
 
 
+def claim_params(*, rater_id: int, campaign_id: int | None) -> dict:
+    """The named parameters of the claim statements (assignment_sql.py) for a claim starting now."""
+    now = timezone.now()
+    expires = now + timedelta(seconds=settings.LAMDA_LEASE_SECONDS)
+    return {"rater": rater_id, "campaign": campaign_id, "now": now, "expires": expires, "day": utc_midnight(now),
+            "tried": []}  # fmt: skip
+
+
 @transaction.atomic
 def assignment_claim(*, rater_id: int, campaign_id: int | None = None) -> Claim | None:
     """Give the rater their next item under a lease, or None when no work is left for them.
@@ -106,36 +119,49 @@ def assignment_claim(*, rater_id: int, campaign_id: int | None = None) -> Claim 
     LOCKED, one at a time, re-counting labels + live leases under that lock. A rater who still holds a live
     lease on an open item gets that same lease back (whatever `campaign_id` says). When open items with room
     exist but all are row-locked by others, retry for LAMDA_CLAIM_BUSY_SECONDS, then raise ClaimBusy (503)."""
-    now = timezone.now()
-    expires = now + timedelta(seconds=settings.LAMDA_LEASE_SECONDS)
-    day = utc_midnight(now)
-    params = {"rater": rater_id, "campaign": campaign_id, "now": now, "expires": expires, "day": day, "tried": []}
-    deadline, pause = time.monotonic() + settings.LAMDA_CLAIM_BUSY_SECONDS, 0.02
+    params = claim_params(rater_id=rater_id, campaign_id=campaign_id)
     with connection.cursor() as cursor:
-        held = _held_lease(cursor, rater_id=rater_id, now=now)
+        rater_lock(cursor, rater_id=rater_id)
+        held = held_lease(cursor, rater_id=rater_id, now=params["now"])
         if held is not None:
             return Claim(lease=held, reused=True)
-        if campaign_id is not None:
-            _campaign_gate(cursor, params)
-        while True:
-            cursor.execute(sql.CANDIDATE_LOCK, params)
-            row = cursor.fetchone()
-            if row is None:
-                cursor.execute(sql.CANDIDATE_EXISTS, params)  # none free: none at all, or all locked?
-                if cursor.fetchone() is None:
-                    return None
-                if time.monotonic() >= deadline:
-                    raise ClaimBusy()
-                time.sleep(pause)
-                pause = min(pause * 2, 0.2)
-                continue
-            item_id, required = row
-            cursor.execute(sql.LEASE_INSERT_IF_ROOM, {**params, "item": item_id, "required": required})
-            inserted = cursor.fetchone()
-            if inserted is not None:
-                lease = Lease(id=inserted[0], item_id=item_id, rater_id=rater_id, created_at=now, expires_at=expires)
-                return Claim(lease=lease, reused=False)
-            params["tried"].append(item_id)  # full after all (a claim committed since our snapshot)
+        return claim_locked(cursor, params, wait=True)
+
+
+def claim_locked(cursor, params: dict, *, wait: bool) -> Claim | None:
+    """The claim itself, inside a transaction that holds the rater's row lock (lock 1) and in which the rater
+    holds no lease: the campaign gate, then candidates FOR NO KEY UPDATE SKIP LOCKED, each re-counted under its
+    lock with the lease insert. None: no work. All candidates locked: `wait` retries with a back-off for
+    LAMDA_CLAIM_BUSY_SECONDS, then ClaimBusy; without `wait` ClaimBusy at once (a caller that holds other row locks
+    must not sleep on them)."""
+    if params["campaign"] is not None:
+        _campaign_gate(cursor, params)
+    deadline, pause = time.monotonic() + settings.LAMDA_CLAIM_BUSY_SECONDS, 0.02
+    while True:
+        cursor.execute(sql.CANDIDATE_LOCK, params)
+        row = cursor.fetchone()
+        if row is None:
+            cursor.execute(sql.CANDIDATE_EXISTS, params)  # none free: none at all, or all locked?
+            if cursor.fetchone() is None:
+                return None
+            if not wait or time.monotonic() >= deadline:
+                raise ClaimBusy()
+            time.sleep(pause)
+            pause = min(pause * 2, 0.2)
+            continue
+        item_id, required = row
+        cursor.execute(sql.LEASE_INSERT_IF_ROOM, {**params, "item": item_id, "required": required})
+        inserted = cursor.fetchone()
+        if inserted is not None:
+            lease = Lease(
+                id=inserted[0],
+                item_id=item_id,
+                rater_id=params["rater"],
+                created_at=params["now"],
+                expires_at=params["expires"],
+            )
+            return Claim(lease=lease, reused=False)
+        params["tried"].append(item_id)  # full after all (a claim committed since our snapshot)
 
 
 def _campaign_gate(cursor, params: dict) -> None:

@@ -14,8 +14,17 @@ from django.utils import timezone
 from annotation.forms import answers_check, form_spec, remember_item, remembered_item
 from annotation.models import Label, RatingItem
 from annotation.services import assignment_sql as sql
-from annotation.services.assignment import item_quota_used
-from config.api_errors import Conflict, Forbidden, NotFound
+from annotation.services.assignment import (
+    Claim,
+    ClaimBusy,
+    assignment_claim,
+    claim_locked,
+    claim_params,
+    held_lease,
+    item_quota_used,
+    rater_lock,
+)
+from config.api_errors import ApplicationError, Conflict, Forbidden, NotFound
 
 logger = logging.getLogger(__name__)
 BIGINT_MAX = 2**63 - 1
@@ -40,26 +49,86 @@ def label_submit(*, rater_id: int, item_id: int, answers: Mapping | None = None,
     Otherwise `_without_lease` works out the answer in a transaction. Answers that do not fit the form -> 400; no
     item -> 404; own chat or no lease -> 403; answers differing from ones already stored, or an expired lease whose
     place was taken -> 409. The same answers again -> the stored label (idempotent)."""
-    if not 0 < item_id <= BIGINT_MAX:  # an id PostgreSQL could not even compare: no such item
-        raise NotFound(f"Rating item {item_id} does not exist.")
-    params = {"rater": rater_id, "item": item_id, "now": timezone.now()}
+    params = _checked(rater_id=rater_id, item_id=item_id, answers=flat if answers is None else answers)
     with connection.cursor() as cursor:
-        row = remembered_item(item_id)
-        if row is None:  # not claimed through this process: ask the database
-            cursor.execute(sql.ITEM_FORM, params)
-            row = cursor.fetchone()
-            if row is None:
-                raise NotFound(f"Rating item {item_id} does not exist.")
-            remember_item(item_id, *row)
-        if row[1] == rater_id:
-            raise Forbidden("You cannot rate turns from your own chat.")
-        params["clean"] = answers_check(form_spec(row[0]), flat if answers is None else answers)
-        params["answers"] = json.dumps(params["clean"], sort_keys=True)
         cursor.execute(sql.LABEL_SUBMIT, params)
         stored = cursor.fetchone()
     if stored is None:
         return _without_lease(params)
     return _submitted(params, stored)
+
+
+def _checked(*, rater_id: int, item_id: int, answers: object) -> dict:
+    """The parameters of the submit statements, once the item exists, is not the rater's own chat and the answers
+    fit its form (404 / 403 / 400 before any lock is taken)."""
+    if not 0 < item_id <= BIGINT_MAX:  # an id PostgreSQL could not even compare: no such item
+        raise NotFound(f"Rating item {item_id} does not exist.")
+    params = {"rater": rater_id, "item": item_id, "now": timezone.now()}
+    row = remembered_item(item_id)
+    if row is None:  # not claimed through this process: ask the database
+        with connection.cursor() as cursor:
+            cursor.execute(sql.ITEM_FORM, params)
+            row = cursor.fetchone()
+        if row is None:
+            raise NotFound(f"Rating item {item_id} does not exist.")
+        remember_item(item_id, *row)
+    if row[1] == rater_id:
+        raise Forbidden("You cannot rate turns from your own chat.")
+    params["clean"] = answers_check(form_spec(row[0]), answers)
+    params["answers"] = json.dumps(params["clean"], sort_keys=True)
+    return params
+
+
+@dataclass(frozen=True)
+class SubmitAndNext:
+    submission: Submission
+    claim: Claim | None  # the lease on the rater's next item; None: no work left, or `refusal` says why not
+    refusal: ApplicationError | None = None  # busy (503), content warning (403), daily cap (429)
+
+
+def label_submit_and_claim(
+    *, rater_id: int, item_id: int, answers: Mapping, campaign_id: int | None = None
+) -> SubmitAndNext:
+    """Store the rater's answers for `item_id` (as label_submit) and give them their next item (as
+    assignment_claim), in one transaction: the rating page's and a client's usual step, in one request.
+
+    Locks, in the order of docs/assignment.md: the rater's auth_user row (1), then the one-statement submit (the
+    rater's lease row (2), the item's row (3)), then the claim's candidates (3, SKIP LOCKED: it never waits while
+    holding the submitted item's lock). After a submit on a live lease the rater holds no lease (one per rater,
+    and no claim of theirs can run meanwhile), so the claim skips the held-lease read. A submit that is not on a
+    live lease (a repeat, an expired lease) goes the slow way of label_submit, then the claim checks for a held
+    lease as assignment_claim does (a repeated request gets the item its first try claimed).
+
+    The submit's refusals (400 / 403 / 404 / 409) are raised and nothing is stored; the label once stored stays
+    stored whatever the claim answers: all candidates locked -> the transaction commits, then the claim retries as
+    assignment_claim (ClaimBusy after LAMDA_CLAIM_BUSY_SECONDS) and that, like a content warning or a daily cap, is
+    returned as `refusal`."""
+    params = _checked(rater_id=rater_id, item_id=item_id, answers=answers)
+    claim_p = claim_params(rater_id=rater_id, campaign_id=campaign_id)
+    busy = False
+    with transaction.atomic(), connection.cursor() as cursor:
+        rater_lock(cursor, rater_id=rater_id)
+        cursor.execute(sql.LABEL_SUBMIT, params)
+        stored = cursor.fetchone()
+        if stored is not None:
+            submission = _submitted(params, stored)
+        else:
+            submission = _without_lease(params)
+            held = held_lease(cursor, rater_id=rater_id, now=claim_p["now"])
+            if held is not None:
+                return SubmitAndNext(submission=submission, claim=Claim(lease=held, reused=True))
+        try:
+            claim = claim_locked(cursor, claim_p, wait=False)
+        except ClaimBusy:
+            busy = True
+        except ApplicationError as refusal:  # content warning, daily cap: the label is stored all the same
+            return SubmitAndNext(submission=submission, claim=None, refusal=refusal)
+    if busy:  # committed: wait for a free item without holding the submitted item's row lock
+        try:
+            claim = assignment_claim(rater_id=rater_id, campaign_id=campaign_id)
+        except ApplicationError as refusal:
+            return SubmitAndNext(submission=submission, claim=None, refusal=refusal)
+    return SubmitAndNext(submission=submission, claim=claim)
 
 
 def _submitted(params: dict, stored: tuple) -> Submission:
