@@ -79,8 +79,10 @@ def _redis_round_trip(build) -> list | None:
         pipe = _redis().pipeline(transaction=False)
         build(pipe)
         return pipe.execute()
-    except redis.RedisError as exc:
-        logger.warning("rate limits not applied, Redis unreachable: %s", exc)
+    except (redis.RedisError, OSError, ValueError) as exc:
+        # ValueError, OSError: redis-py's socket buffer closed under a thread when a timeout dropped the connection
+        # (seen under load as "I/O operation on closed file"); the next call opens a new connection
+        logger.warning("rate limits not applied, Redis unreachable: %s: %s", type(exc).__name__, exc)
         return None
 
 
