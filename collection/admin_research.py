@@ -12,6 +12,8 @@ from config.admin_base import ReadOnlyAdmin, ReadOnlyInline
 
 
 class CorpusIndexForm(forms.ModelForm):
+    name = forms.CharField(max_length=100, help_text="e.g. wiki-2026-12 (made into a slug)")
+
     class Meta:
         model = CorpusIndex
         fields = ["name", "corpus_path"]

@@ -23,6 +23,7 @@ from annotation.services.labels import label_submit
 from annotation.services.raters import warning_acknowledge
 from collection.selectors import campaign_get, campaign_id_for_slug
 from config.api_errors import ApplicationError, NotFound
+from frontend.views.research import check_context
 from recruitment.selectors import panel_rating_status as panel_status
 
 
@@ -61,6 +62,7 @@ def _render_item(request, view, *, campaign_slug: str, answers=None, error: str 
         "progress": rater_progress(rater_id=request.user.pk, campaign_slug=view.campaign.slug),
         "panel": panel_status(request.user, view.campaign.slug),
         "error": error,
+        **check_context(request, view),  # forms that check claims: a search box (docs/groundedness.md)
     }
     return render(request, "frontend/rate/item.html", context, status=status)
 

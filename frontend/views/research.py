@@ -215,3 +215,16 @@ def check_query(request, item_id: int):
         return redirect(f"{reverse('frontend:rate')}?{urlencode({'campaign': request.POST.get('campaign', '')})}")
     queries = logged_queries(session=session) if session is not None else []
     return render(request, "frontend/research/_check_log.html", {"queries": queries, "error": error}, status=status)
+
+
+def check_context(request, view) -> dict:
+    """What the rating page needs for its search box: the rater's earlier queries on this item's reply."""
+    if not view.form.shows_toolset:
+        return {}
+    found = item_turn(item_id=view.item_id)
+    session = (
+        ResearchSession.objects.filter(worker=request.user, turn_id=found[0], task__isnull=True).first()
+        if found
+        else None
+    )
+    return {"check_queries": logged_queries(session=session) if session else [], "max_query": toolset.MAX_QUERY_CHARS}
