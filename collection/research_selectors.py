@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import QuerySet
 
-from collection.models import CorpusIndex, ResearchSession, ResearchTask, ToolQuery, Turn
+from collection.models import Campaign, CorpusIndex, ResearchSession, ResearchTask, ToolQuery, Turn
 from config.api_errors import NotFound
 
 
@@ -102,3 +102,29 @@ def workbench_get(*, session: ResearchSession) -> Workbench:
     reply = task.turn
     context = list(Turn.objects.filter(session_id=reply.session_id, index__lt=reply.index).order_by("index"))
     return Workbench(session=session, task=task, context=context, reply=reply, queries=logged_queries(session=session))
+
+
+def research_queues_for(worker) -> list[dict]:
+    """Open groundedness campaigns with how many research tasks this worker could take now (not from their own
+    chats, not held by someone else) and whether they hold one."""
+    from django.db.models import Count, Q
+    from django.utils import timezone
+
+    now = timezone.now()
+    free = Q(research_tasks__lease_expires_at__isnull=True) | Q(research_tasks__lease_expires_at__lte=now)
+    rows = (
+        Campaign.objects.filter(is_active=True, kind=Campaign.Kind.GROUNDEDNESS)
+        .annotate(
+            waiting=Count(
+                "research_tasks",
+                filter=Q(research_tasks__status="open") & free & ~Q(research_tasks__chatter=worker),
+            ),
+            mine=Count(
+                "research_tasks",
+                filter=Q(research_tasks__status="open", research_tasks__worker=worker)
+                & Q(research_tasks__lease_expires_at__gt=now),
+            ),
+        )
+        .order_by("name")
+    )
+    return [{"slug": c.slug, "name": c.name, "waiting": c.waiting, "mine": c.mine > 0} for c in rows]

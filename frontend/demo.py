@@ -1,5 +1,5 @@
-"""Demo data: a quality (SSI) campaign and an adversarial safety campaign chatting with the tiny local checkpoint,
-and demo accounts.
+"""Demo data: a quality (SSI) campaign, an adversarial safety campaign and a groundedness campaign chatting with the
+tiny local checkpoint, and demo accounts.
 
 Idempotent: running it again updates the campaign's checkpoint path and resets the demo passwords.
 Demo passwords are for a local demo only; never run this against a production database.
@@ -40,10 +40,18 @@ SAFETY_WARNING = """The replies you will rate come from chats in which people tr
 hateful or false things. Some may be upsetting. You can skip any reply without penalty, and stop at any time."""
 
 
+GROUNDEDNESS_INSTRUCTIONS = """You will chat with a dialog model to find things out.
+* Ask about facts: places, history, science, sports, public people. Ask follow-up questions.
+* A chat has at least 4 turns in this demo (a turn is one message, yours or the model's) and at most 30.
+Afterwards other workers check whether each reply makes claims about the world, research the ones that need it
+with a search tool, rewrite them with citations, and judge whether the result is correct."""
+
+
 @dataclass
 class DemoSeed:
     campaign: Campaign
     safety_campaign: Campaign
+    groundedness_campaign: Campaign
     admin_token: str
 
 
@@ -84,6 +92,20 @@ def demo_seed(*, checkpoint_path: str) -> DemoSeed:
             "daily_label_cap": 200,
         },
     )
+    groundedness, _ = Campaign.objects.update_or_create(
+        slug="demo-groundedness",
+        defaults={
+            "name": "Demo groundedness campaign",
+            "kind": Campaign.Kind.GROUNDEDNESS,
+            "instructions": GROUNDEDNESS_INSTRUCTIONS,
+            "consent_text": CONSENT,
+            "model_endpoint": endpoint,
+            "min_turns": 4,
+            "max_turns": 30,
+            "raters_per_item": 3,
+            "positive_threshold": 2,
+        },
+    )
     users = get_user_model().objects
     for name in DEMO_WORKERS:
         user, _ = users.get_or_create(username=name)
@@ -94,4 +116,6 @@ def demo_seed(*, checkpoint_path: str) -> DemoSeed:
     admin.set_password(DEMO_ADMIN_PASSWORD)
     admin.save()
     token, _ = Token.objects.get_or_create(user=admin)
-    return DemoSeed(campaign=campaign, safety_campaign=safety, admin_token=token.key)
+    return DemoSeed(
+        campaign=campaign, safety_campaign=safety, groundedness_campaign=groundedness, admin_token=token.key
+    )

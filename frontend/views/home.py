@@ -2,6 +2,7 @@ from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
 
 from annotation.selectors import demographics_of, rating_queues_for
+from collection.research_selectors import research_queues_for
 from collection.selectors import campaigns_open_for, consent_given, session_active_for
 
 
@@ -26,6 +27,7 @@ def tasks(request):
         "queues": queues,
         "any_waiting": any(q["waiting"] for q in queues),
         "ask_demographics": demographics_of(rater_id=request.user.pk) is None,
+        "research_queues": research_queues_for(request.user),
     }
     return render(request, "frontend/tasks.html", context)
 

@@ -122,3 +122,13 @@ def test_marks_with_htmx(task):
         reverse("frontend:research_mark", args=[session.pk]), {"query_id": "x", "position": 0, "stance": "refutes"}
     )
     assert bad.status_code == 400
+
+
+def test_my_tasks_offers_research_but_not_to_the_chatter(task):
+    researcher = Client()
+    researcher.force_login(UserFactory())
+    html = researcher.get(reverse("frontend:tasks")).content.decode()
+    assert 'id="research-queues"' in html and f"{task.campaign.name}</td><td>1</td>" in html
+    chatter = Client()
+    chatter.force_login(task.chatter)
+    assert f"{task.campaign.name}</td><td>0</td>" in chatter.get(reverse("frontend:tasks")).content.decode()

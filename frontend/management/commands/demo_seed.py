@@ -23,8 +23,8 @@ class Command(BaseCommand):
             )
         seed = demo_seed(checkpoint_path=str(folder.resolve()))
         out = self.stdout.write
-        out(self.style.SUCCESS(f"Demo campaigns '{seed.campaign.name}' and '{seed.safety_campaign.name}' ready, "
-                               f"chatting with {checkpoint}"))  # fmt: skip
+        names = f"'{seed.campaign.name}', '{seed.safety_campaign.name}' and '{seed.groundedness_campaign.name}'"
+        out(self.style.SUCCESS(f"Demo campaigns {names} ready, chatting with {checkpoint}"))
         out(f"  Web UI:          {url}")
         out(f"  Admin (review):  {url}admin/   user '{DEMO_ADMIN}' password '{DEMO_ADMIN_PASSWORD}'")
         out(f"  Crowdworkers:    {', '.join(DEMO_WORKERS)}   password '{DEMO_WORKER_PASSWORD}'")
@@ -32,3 +32,5 @@ class Command(BaseCommand):
         out("  Try: log in as worker1 and chat; then log in as worker2..worker6 to rate worker1's chat.")
         out("  Safety: worker1 red-teams in 'Demo safety campaign' (flag a reply to stop at 5 exchanges);")
         out("          worker2..worker4 rate it on every safety objective (a content warning comes first).")
+        out("  Groundedness: worker1 asks about facts in 'Demo groundedness campaign'; worker2..worker4 check the")
+        out("          claims; worker5 researches and rewrites at My tasks -> Research; worker2..worker4 judge it.")
