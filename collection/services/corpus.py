@@ -90,12 +90,18 @@ def corpus_index_build(*, index_id: int, progress_stream=None) -> CorpusIndex:
             on_progress=record,
         )
     except (CorpusError, OSError, ValueError) as exc:
-        CorpusIndex.objects.filter(pk=index_id).update(
-            status=CorpusIndex.Status.FAILED, error=str(exc)[:2000], finished_at=timezone.now()
-        )
-        raise ApplicationError(f"Indexing {build.label} failed: {exc}") from None
+        return _failed(build, str(exc))
+    if report.total_in_index == 0:  # an empty build would leave the workbench finding nothing, silently
+        return _failed(build, f"{build.corpus_path} holds no passages (one {{url, title, text}} object per line).")
     CorpusIndex.objects.filter(pk=index_id).update(
         status=CorpusIndex.Status.READY, done=report.passages, total=report.total_in_index, finished_at=timezone.now()
     )
     build.refresh_from_db()
     return build
+
+
+def _failed(build: CorpusIndex, why: str):
+    CorpusIndex.objects.filter(pk=build.pk).update(
+        status=CorpusIndex.Status.FAILED, error=why[:2000], finished_at=timezone.now()
+    )
+    raise ApplicationError(f"Indexing {build.label} failed: {why}")

@@ -56,7 +56,9 @@ def research_toolset_source() -> ToolsetSource:
         if not (Path(build.index_dir) / "meta.json").exists():
             logger.error("corpus index %s: folder %s holds no index", build.label, build.index_dir)
             raise Unavailable("The search index is not available right now. Try again later; your work is kept.")
-        index_dir, label = build.index_dir, f"{build.label} ({build.total or 0} passages)"
+        if not build.total:
+            raise Unavailable("The search index holds no passages yet. Try again later; your work is kept.")
+        index_dir, label = build.index_dir, f"{build.label} ({build.total} passages)"
     else:
         configured = Path(settings.LAMDA_TOOLSET_INDEX)
         if (configured / "meta.json").exists():

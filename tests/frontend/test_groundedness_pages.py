@@ -127,3 +127,25 @@ def test_a_corpus_with_a_bad_line_fails_the_build_with_its_sentence(tmp_path, se
         corpus_index_build(index_id=build.pk)
     build.refresh_from_db()
     assert build.status == "failed" and "line 6" in build.error
+
+
+def test_an_empty_corpus_fails_its_build_and_an_empty_index_says_so(tmp_path, settings):
+    from django.utils import timezone
+
+    from collection.services.corpus import corpus_index_create
+    from config.api_errors import ApplicationError, Unavailable
+
+    settings.LAMDA_TOOLSET_INDEX = tmp_path / "index"
+    empty = tmp_path / "empty.jsonl"
+    empty.write_text("")
+    build = corpus_index_create(name="empty", corpus_path=str(empty))
+    with pytest.raises(ApplicationError, match="holds no passages"):
+        corpus_index_build(index_id=build.pk)
+    assert CorpusIndex.objects.get(pk=build.pk).status == "failed"
+    CorpusIndex.objects.filter(pk=build.pk).update(status="ready", total=0, finished_at=timezone.now())
+    task = research_tasks()[0]
+    session = research_task_claim(campaign=task.campaign, worker=UserFactory()).session
+    with pytest.raises(Unavailable, match="holds no passages"):
+        research_query_run(session=session, query="anything")
+    page = _client(session.worker).post(reverse("frontend:research_query", args=[session.pk]), {"query": "x"}, **HX)
+    assert page.status_code == 503 and "holds no passages" in page.content.decode()

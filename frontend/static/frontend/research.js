@@ -15,3 +15,12 @@ document.addEventListener("click", (event) => {
   box.dispatchEvent(new Event("input", { bubbles: true }));  // autosave
   box.focus();
 });
+
+// "Search is not available right now" (503) replaces the log like any refusal, instead of being dropped.
+document.addEventListener("htmx:beforeSwap", (event) => {
+  const target = event.detail.target;
+  if (event.detail.xhr.status === 503 && target && (target.id === "log" || target.id === "check-log")) {
+    event.detail.shouldSwap = true;
+    event.detail.isError = false;
+  }
+});
