@@ -14,9 +14,11 @@ with the lease insert), fewer than the ORM could say it in.
 from __future__ import annotations
 
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+import psycopg
 from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
@@ -70,6 +72,50 @@ class Claim:
     reused: bool  # True when the rater already held this live lease
 
 
+@contextmanager
+def sql_cursor():
+    """A cursor for these statements on Django's connection (its transaction, its health check, its error types)
+    that binds parameters on the server and prepares each statement once per connection, as psycopg does by
+    default and as the bare-SQL baseline runs them: PostgreSQL plans the candidate query once per connection
+    instead of on every claim. Django turns psycopg's automatic preparation off (prepare_threshold None, for
+    connection poolers); here only these statements are prepared, and settings.LAMDA_SQL_PREPARE = False (e.g.
+    behind PgBouncer in transaction mode before 1.21) turns that off too."""
+    if not settings.LAMDA_SQL_PREPARE:
+        with connection.cursor() as plain:
+            yield plain
+        return
+    connection.close_if_health_check_failed()  # what connection.cursor() does first
+    connection.ensure_connection()
+    raw = connection.connection
+    if raw.prepare_threshold is None:
+        raw.prepare_threshold = 2**31 - 1  # never automatically: only the statements executed with prepare=True
+    with connection.wrap_database_errors, _Prepared(psycopg.Cursor(raw)) as prepared:
+        yield prepared
+
+
+class _Prepared:
+    """The cursor methods these services use, each statement prepared (psycopg keeps up to 100 per connection)."""
+
+    def __init__(self, raw: psycopg.Cursor):
+        self.raw = raw
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.raw.close()
+
+    def execute(self, query: str, params=None) -> None:
+        connection.validate_no_broken_transaction()
+        self.raw.execute(query, params, prepare=True)
+
+    def fetchone(self):
+        return self.raw.fetchone()
+
+    def fetchall(self):
+        return self.raw.fetchall()
+
+
 def item_quota_used(*, item_id: int, now: datetime, exclude_rater_id: int | None = None) -> int:
     """Labels plus live leases on an item. Call it while holding the item's row lock for a stable answer."""
     query = (
@@ -120,7 +166,7 @@ def assignment_claim(*, rater_id: int, campaign_id: int | None = None) -> Claim 
     lease on an open item gets that same lease back (whatever `campaign_id` says). When open items with room
     exist but all are row-locked by others, retry for LAMDA_CLAIM_BUSY_SECONDS, then raise ClaimBusy (503)."""
     params = claim_params(rater_id=rater_id, campaign_id=campaign_id)
-    with connection.cursor() as cursor:
+    with sql_cursor() as cursor:
         rater_lock(cursor, rater_id=rater_id)
         held = held_lease(cursor, rater_id=rater_id, now=params["now"])
         if held is not None:

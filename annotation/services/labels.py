@@ -23,6 +23,7 @@ from annotation.services.assignment import (
     held_lease,
     item_quota_used,
     rater_lock,
+    sql_cursor,
 )
 from config.api_errors import ApplicationError, Conflict, Forbidden, NotFound
 
@@ -50,7 +51,7 @@ def label_submit(*, rater_id: int, item_id: int, answers: Mapping | None = None,
     item -> 404; own chat or no lease -> 403; answers differing from ones already stored, or an expired lease whose
     place was taken -> 409. The same answers again -> the stored label (idempotent)."""
     params = _checked(rater_id=rater_id, item_id=item_id, answers=flat if answers is None else answers)
-    with connection.cursor() as cursor:
+    with sql_cursor() as cursor:
         cursor.execute(sql.LABEL_SUBMIT, params)
         stored = cursor.fetchone()
     if stored is None:
@@ -66,7 +67,7 @@ def _checked(*, rater_id: int, item_id: int, answers: object) -> dict:
     params = {"rater": rater_id, "item": item_id, "now": timezone.now()}
     row = remembered_item(item_id)
     if row is None:  # not claimed through this process: ask the database
-        with connection.cursor() as cursor:
+        with sql_cursor() as cursor:
             cursor.execute(sql.ITEM_FORM, params)
             row = cursor.fetchone()
         if row is None:
@@ -106,7 +107,7 @@ def label_submit_and_claim(
     params = _checked(rater_id=rater_id, item_id=item_id, answers=answers)
     claim_p = claim_params(rater_id=rater_id, campaign_id=campaign_id)
     busy = False
-    with transaction.atomic(), connection.cursor() as cursor:
+    with transaction.atomic(), sql_cursor() as cursor:
         rater_lock(cursor, rater_id=rater_id)
         cursor.execute(sql.LABEL_SUBMIT, params)
         stored = cursor.fetchone()

@@ -223,6 +223,9 @@ LOGGING = {
 # A claim whose candidates are all row-locked by other raters retries for this long before answering "busy, retry"
 # (503 + Retry-After) instead of a false "no work" (docs/assignment.md).
 LAMDA_CLAIM_BUSY_SECONDS = env_number("LAMDA_CLAIM_BUSY_SECONDS", 1.0, kind=float)
+# The claim and submit statements are prepared once per connection (docs/assignment.md); off behind a pooler that
+# cannot hold prepared statements (PgBouncer in transaction mode before 1.21)
+LAMDA_SQL_PREPARE = env_bool("LAMDA_SQL_PREPARE", True)
 LAMDA_RETRY_AFTER_SECONDS = env_number("LAMDA_RETRY_AFTER_SECONDS", 5)  # told to clients on a 503
 # Demographic breakdowns on results pages hide any group with fewer raters than this (docs/safety.md)
 LAMDA_DEMOGRAPHIC_MIN_GROUP = env_number("LAMDA_DEMOGRAPHIC_MIN_GROUP", 5, minimum=1)
