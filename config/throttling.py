@@ -186,7 +186,28 @@ def token_user(key: str):
         f"SELECT {select} FROM authtoken_token t JOIN {user_model._meta.db_table} u ON u.id = t.user_id"
         " WHERE t.key = %s"
     )
-    with connection.cursor() as cursor:
-        cursor.execute(query, [key])
-        row = cursor.fetchone()
+    row = _first_statement(query, [key])
     return None if row is None else user_model.from_db(connection.alias, [f.attname for f in fields], row)
+
+
+def _first_statement(query: str, params: list):
+    """Run a read-only lookup as the request's first statement and let it be the connection's health check:
+    with CONN_HEALTH_CHECKS Django sends `SELECT 1` before a reused connection's first statement of a request,
+    one round trip per API request. Outside a transaction the lookup can simply be repeated: on a connection that
+    died (the database restarted) it fails, the connection is closed, and it runs again on a new one, as the
+    health check would have done (docs/outages.md)."""
+    conn = connection
+    if conn.health_check_enabled and not conn.health_check_done and conn.connection is not None:
+        if not conn.in_atomic_block:
+            try:
+                with conn.connection.cursor() as raw:  # psycopg's own cursor: an error here is not a request's
+                    raw.execute(query, params)
+                    row = raw.fetchone()
+            except conn.Database.Error:
+                conn.close()  # what a failed health check does; the lookup below reconnects
+            else:
+                conn.health_check_done = True
+                return row
+    with conn.cursor() as cursor:
+        cursor.execute(query, params)
+        return cursor.fetchone()
