@@ -6,7 +6,7 @@ from django.contrib import admin
 from django.utils.html import format_html
 from django.utils.text import slugify
 
-from collection.models import Citation, CorpusIndex, ResearchTask, Rewrite
+from collection.models import Citation, CorpusIndex, ResearchTask, ResultMark, Rewrite
 from collection.services.corpus import corpus_index_queue, corpus_path_problem
 from config.admin_base import ReadOnlyAdmin, ReadOnlyInline
 
@@ -76,6 +76,20 @@ class RewriteAdmin(ReadOnlyAdmin):
     list_filter = ["outcome", "task__campaign"]
     search_fields = ["text", "worker__username"]
     inlines = [CitationInline]
+
+
+@admin.register(Citation)
+class CitationAdmin(ReadOnlyAdmin):
+    list_display = ["id", "rewrite", "position", "anchor", "url", "title"]
+    search_fields = ["url", "title", "snippet"]
+
+
+@admin.register(ResultMark)
+class ResultMarkAdmin(ReadOnlyAdmin):
+    """A researcher's supports / refutes marks on returned results (what they did: read-only)."""
+
+    list_display = ["id", "query", "position", "stance", "claim", "updated_at"]
+    list_filter = ["stance"]
 
 
 @admin.register(ResearchTask)

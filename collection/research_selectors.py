@@ -128,3 +128,8 @@ def research_queues_for(worker) -> list[dict]:
         .order_by("name")
     )
     return [{"slug": c.slug, "name": c.name, "waiting": c.waiting, "mine": c.mine > 0} for c in rows]
+
+
+def check_session_for(*, worker, turn_id: int) -> ResearchSession | None:
+    """A rater's own research session for checking one reply's claims on a rating page (no task)."""
+    return ResearchSession.objects.filter(worker=worker, turn_id=turn_id, task__isnull=True).order_by("id").first()

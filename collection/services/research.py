@@ -148,3 +148,12 @@ def research_task_check_open(*, task_id: int, worker_id: int) -> None:
     lease = task["lease_expires_at"]
     if task["worker_id"] != worker_id and lease is not None and lease > timezone.now():
         raise Conflict("Another researcher has this task now; ask for your next task. Your draft is saved.")
+
+
+def check_session_open(*, worker: AbstractBaseUser, turn_id: int) -> ResearchSession:
+    """The rater's research session for checking a reply's claims on a rating page, made on first use."""
+    from collection.research_selectors import check_session_for
+
+    return check_session_for(worker=worker, turn_id=turn_id) or ResearchSession.objects.create(
+        worker=worker, turn_id=turn_id
+    )

@@ -14,10 +14,10 @@ from django.views.decorators.http import require_GET, require_POST
 
 import toolset
 from annotation.selectors import item_for_rater, item_turn
-from collection.models import ResearchSession, Rewrite
-from collection.research_selectors import logged_queries, workbench_get
+from collection.models import Rewrite
+from collection.research_selectors import check_session_for, logged_queries, workbench_get
 from collection.selectors import campaign_get
-from collection.services.research import research_query_run
+from collection.services.research import check_session_open, research_query_run
 from collection.services.research_tasks import (
     lease_seconds,
     max_rewrite_chars,
@@ -194,8 +194,7 @@ def _check_session(request, item_id: int):
     if not view.form.shows_toolset:
         raise Forbidden(_("This question does not use the search."))
     turn_id, _rewritten = item_turn(item_id=item_id)
-    session = ResearchSession.objects.filter(worker=request.user, turn_id=turn_id, task__isnull=True).first()
-    return session or ResearchSession.objects.create(worker=request.user, turn_id=turn_id)
+    return check_session_open(worker=request.user, turn_id=turn_id)
 
 
 @login_required
@@ -222,9 +221,5 @@ def check_context(request, view) -> dict:
     if not view.form.shows_toolset:
         return {}
     found = item_turn(item_id=view.item_id)
-    session = (
-        ResearchSession.objects.filter(worker=request.user, turn_id=found[0], task__isnull=True).first()
-        if found
-        else None
-    )
+    session = check_session_for(worker=request.user, turn_id=found[0]) if found else None
     return {"check_queries": logged_queries(session=session) if session else [], "max_query": toolset.MAX_QUERY_CHARS}
