@@ -47,6 +47,7 @@ sys.path.insert(0, str(ROOT))  # run as a script (benchmarks/claim_submit.py) as
 from annotation.services import assignment_sql as sql  # noqa: E402 (plain SQL strings, no Django)
 from benchmarks.scratch_db import (  # noqa: E402
     ScratchDatabase,
+    form_of_version,
     insert_bench_campaign,
     quality_form_version,
     scratch_database,
@@ -86,6 +87,7 @@ def load(url: str, *, raters: int, items: int) -> list[tuple[int, str]]:
         _copy(cur, "authtoken_token", ["key", "user_id", "created"], [(k, u, "2026-01-01") for k, u in tokens])
         insert_bench_campaign(cur, raters_per_item=5)
         version = quality_form_version(cur)
+        form = form_of_version(cur, version)
         _copy(
             cur,
             "collection_chatsession",
@@ -99,7 +101,7 @@ def load(url: str, *, raters: int, items: int) -> list[tuple[int, str]]:
             session, k = 1 + n // MODEL_TURNS_PER_SESSION, n % MODEL_TURNS_PER_SESSION
             turn_rows.append((2 * n + 1, session, 2 * k, "human", f"hello {n}", "", "", "{}", "", "2026-01-01"))
             turn_rows.append((2 * n + 2, session, 2 * k + 1, "model", f"reply {n}", "m", "v1", "{}", "", "2026-01-01"))
-            item_rows.append((n + 1, 1, session, 2 * n + 2, 1 + session % n_chatters, version, 5, 0, "open",
+            item_rows.append((n + 1, 1, session, 2 * n + 2, 1 + session % n_chatters, version, form, 5, 0, "open",
                               "2026-01-01"))  # fmt: skip
         _copy(
             cur,
@@ -121,8 +123,8 @@ def load(url: str, *, raters: int, items: int) -> list[tuple[int, str]]:
         _copy(
             cur,
             "annotation_ratingitem",
-            ["id", "campaign_id", "session_id", "turn_id", "chatter_id", "form_version_id", "required_labels",
-             "label_count", "status", "created_at"],
+            ["id", "campaign_id", "session_id", "turn_id", "chatter_id", "form_version_id", "form_id",
+             "required_labels", "label_count", "status", "created_at"],
             item_rows,
         )  # fmt: skip
         conn.commit()
