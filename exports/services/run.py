@@ -22,8 +22,8 @@ from collection.models import Campaign
 from exports.build import Batch, build_examples
 from exports.identity import Pseudonyms, in_validation
 from exports.manifest_source import source_dict
-from exports.panel_ids import with_panel_ids
 from exports.models import DatasetExport
+from exports.panel_ids import panel_ids_read, with_panel_ids
 from exports.producers import PRODUCERS
 from exports.reader import (
     LABEL_COLUMNS,
@@ -152,12 +152,13 @@ def _write(conn, job: DatasetExport, spec: ExportSpec) -> dict:
             form_versions: set[int] = set()
             sql, params = turn_rows_sql(scope, version, [c.verdict_attribute for c in columns])
             split = lambda s: in_validation(s, spec.val_share)  # noqa: E731
+            panel = panel_ids_read(conn, scope)  # before the COPY: the connection is busy during it
             for rows in stream(conn, sql, params, turn_columns(len(columns)), align="session"):
                 batch = Batch.from_table(rows, len(columns))
                 for (side, kind), table in sorted(build_examples(batch, columns, spec.generative, split).items()):
                     writer.write(side, kind, table)
                     _count(counts, side, kind, table)
-                sessions = with_panel_ids(conn, _sessions_table(rows, campaign.slug, names, split))
+                sessions = with_panel_ids(panel, _sessions_table(rows, campaign.slug, names, split))
                 writer.write_meta("sessions", sessions)
                 judged = rows.column("form_version").drop_null()
                 form_versions.update(pc.unique(judged).to_pylist())
