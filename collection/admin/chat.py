@@ -1,4 +1,4 @@
-"""Django admin: the first review console for every collection model."""
+"""Django admin of campaigns, model endpoints, chats, turns, flags and research sessions."""
 
 from django import forms
 from django.contrib import admin
@@ -239,6 +239,3 @@ class TurnFlagAdmin(ReadOnlyAdmin):
     list_display = ["turn", "reason", "note", "created_at"]
     list_filter = ["reason", "turn__session__campaign"]
     list_select_related = ["turn"]
-
-
-from collection import admin_research  # noqa: E402, F401  (the groundedness models' admin)
