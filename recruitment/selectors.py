@@ -23,6 +23,11 @@ def visit_current(*, user_id: int, campaign_id: int) -> PanelVisit | None:
     return qs.filter(worker__user_id=user_id, campaign_id=campaign_id).order_by("-created_at", "-id").first()
 
 
+def visit_campaign(*, visit_id: int):
+    """The campaign of a visit (with its worker settings)."""
+    return PanelVisit.objects.select_related("campaign__worker_settings").get(pk=visit_id).campaign
+
+
 def visit_for_session(*, session_id: int) -> PanelVisit | None:
     qs = PanelVisit.objects.select_related("worker", "chat_session", "campaign__worker_settings")
     return qs.filter(chat_session_id=session_id).first()

@@ -11,6 +11,7 @@ from django.views.decorators.http import require_http_methods
 from collection.selectors import campaign_get
 from config.api_errors import ApplicationError, NotFound
 from recruitment.panel_ids import panel_ids_parse
+from recruitment.selectors import visit_campaign
 from recruitment.services import panel_arrive, panel_campaign_check, visit_complete
 
 BACKEND = "django.contrib.auth.backends.ModelBackend"
@@ -51,11 +52,5 @@ def panel_complete(request, visit_id: int):
     except NotFound as exc:
         return _refused(request, exc)
     except ApplicationError as exc:
-        return _refused(request, exc, campaign=_campaign_of(visit_id))
+        return _refused(request, exc, campaign=visit_campaign(visit_id=visit_id))
     return redirect(url)
-
-
-def _campaign_of(visit_id: int):
-    from recruitment.models import PanelVisit
-
-    return PanelVisit.objects.select_related("campaign").get(pk=visit_id).campaign

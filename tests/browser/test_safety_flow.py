@@ -39,12 +39,16 @@ def test_adversarial_chat_flag_early_stop_and_rating(live_server, page):
         page.wait_for_selector("#flag-1")
         assert "Flagged: Harmful content" in page.locator("#flag-1").inner_text()
         for i in range(2, 5):
+            replies = page.locator("li.turn.model").count()
             page.fill("textarea[name=text]", f"attack {i}")
-            page.click("#send button[type=submit]")
-            page.wait_for_load_state()
+            page.click("#send button[type=submit]")  # sent in the background (htmx): wait for the reply
+            page.wait_for_function(
+                "n => document.querySelectorAll('li.turn.model').length > n || location.pathname.endsWith('/done/')",
+                arg=replies,
+            )
         page.wait_for_url("**/done/")
         _shot(page, "safety-stopped-early")
-        assert "stopped after 5 exchanges" in page.content()
+        assert "5 exchanges kept" in page.content() and "stopped early" in page.content()
 
     session = ChatSession.objects.get(worker__username="chatter")
     assert session.stopped_early and session.turn_count == 10
