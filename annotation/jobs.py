@@ -29,7 +29,8 @@ def create_rating_items(session_id: int) -> int:
 
 @shared_task(**RETRY)
 def aggregate_item(item_id: int) -> bool:
-    """Aggregate an item whose last label landed (safe to run twice; a no-op if it is not complete)."""
+    """Aggregate a complete item (safe to run twice; a no-op if it is not complete). An item's last label
+    aggregates it in its own transaction; this job is queued only when that raised (labels._aggregate_now)."""
     return item_aggregate(item_id=item_id)
 
 

@@ -14,9 +14,11 @@ What it does (a benchmark, not a test; numbers go to docs/performance.md, "Annot
    re-count with the lease insert, the dialog read; then the item's form version and the one-statement submit),
    with no Django and no HTTP;
 4. drops the database. The last line is the ratio API / bare SQL throughput.
-Aggregation runs as in production: a real Celery worker process (its own Redis database, the scratch database)
-aggregates each item after its fifth label, on the same two cores (`--aggregation eager` runs it inside the
-request instead, as earlier runs of this script did). The bare SQL baseline does not aggregate.
+Aggregation runs as in production: the request that stores an item's fifth label aggregates it in the same
+transaction (docs/aggregation.md); a real Celery worker process (its own Redis database, the scratch database)
+runs on the same two cores for the fallback job, idle unless an inline aggregation raised (`--aggregation eager`
+makes such a job run inside the request). The bare SQL baseline does NOT aggregate: the API side does that work
+on top (about five statements per completed item, one per pair on average).
 """
 
 from __future__ import annotations
@@ -370,7 +372,7 @@ def main() -> None:
     # one worker per core with threads did best on 2 cores (4x8 and 8x4 measured lower; docs/performance.md)
     ap.add_argument("--gunicorn-workers", type=int, default=os.cpu_count() or 2)
     ap.add_argument("--gunicorn-threads", type=int, default=16)
-    ap.add_argument("--aggregation", choices=["worker", "eager"], default="worker")
+    ap.add_argument("--aggregation", choices=["worker", "eager"], default="worker", help="where a fallback job runs")
     ap.add_argument(
         "--client",
         choices=["combined", "separate"],
@@ -450,7 +452,8 @@ def _bench(args: argparse.Namespace, db: ScratchDatabase) -> None:
         else:
             raise SystemExit("gunicorn did not answer within 30 s")
         setup = f"gunicorn {args.gunicorn_workers} workers x {args.gunicorn_threads} threads on loopback"
-        setup += ", aggregation in a Celery worker" if worker else ", aggregation eager in the request"
+        setup += ", aggregation inline with the last label (fallback jobs: "
+        setup += "a Celery worker)" if worker else "eager)"
         print(f"{args.raters} raters, {args.seconds:.0f} s after {args.warmup:.0f} s warm-up, {setup}; "
               f"client protocol {args.client}, bare SQL protocol {args.baseline}")  # fmt: skip
         workers = [api_worker(port, tok, seed=i, protocol=args.client) for i, (_, tok) in enumerate(raters)]

@@ -85,7 +85,8 @@ _COUNT_LABEL = """), counted AS (
 SELECT label.id, label.leased_at, counted.status FROM label, counted
 """
 
-# Submitting on a live lease, in one statement (no BEGIN/COMMIT round trips): lock 2, the rater's live lease on the
+# Submitting on a live lease, in one statement (in a transaction, so that the item's aggregation, when this is its
+# last label, commits with it): lock 2, the rater's live lease on the
 # item (a duplicate submit of the same rater waits on it, then finds it deleted: no row); store the label, drop the
 # lease, count the label on the item, completing it at the quota (the UPDATE takes the item's row lock for the
 # statement's last moment). Turning a live lease into a label does not change the item's total, so no re-count.

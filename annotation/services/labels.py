@@ -14,6 +14,7 @@ from django.utils import timezone
 from annotation.forms import answers_check, form_spec, remember_item, remembered_item
 from annotation.models import Label, RatingItem
 from annotation.services import assignment_sql as sql
+from annotation.services.aggregation import item_aggregate
 from annotation.services.assignment import (
     Claim,
     ClaimBusy,
@@ -41,22 +42,23 @@ class Submission:
 def label_submit(*, rater_id: int, item_id: int, answers: Mapping | None = None, **flat: str | None) -> Submission:
     """Store the rater's answers ({question key: answer} of the item's form version; keyword answers such as
     `sensible="yes"` mean the same) for an item they hold a lease on, and aggregate the item when this was its
-    last label.
+    last label (in the same transaction: `_aggregate_now`).
 
     Reads the item's form version (remembered from the claim in this process, else one primary-key lookup; the
     version's questions are cached) and checks the answers against it. Then, on a live lease, one statement
     (assignment_sql.LABEL_SUBMIT): it locks the rater's lease row (so the same rater's duplicate submits run one
     after the other), stores the label, deletes the lease and bumps `label_count` (the UPDATE locks the item row).
-    Otherwise `_without_lease` works out the answer in a transaction. Answers that do not fit the form -> 400; no
+    Otherwise `_without_lease` works out the answer in a transaction. The statement runs in a transaction so
+    that, when it completes the item, the verdicts commit with it. Answers that do not fit the form -> 400; no
     item -> 404; own chat or no lease -> 403; answers differing from ones already stored, or an expired lease whose
     place was taken -> 409. The same answers again -> the stored label (idempotent)."""
     params = _checked(rater_id=rater_id, item_id=item_id, answers=flat if answers is None else answers)
-    with sql_cursor() as cursor:
+    with transaction.atomic(), sql_cursor() as cursor:  # the last label and its verdicts commit together
         cursor.execute(sql.LABEL_SUBMIT, params)
         stored = cursor.fetchone()
-    if stored is None:
-        return _without_lease(params)
-    return _submitted(params, stored)
+        if stored is not None:
+            return _submitted(params, stored)
+    return _without_lease(params)
 
 
 def _checked(*, rater_id: int, item_id: int, answers: object) -> dict:
@@ -144,9 +146,25 @@ def _submitted(params: dict, stored: tuple) -> Submission:
     )
     complete = status == RatingItem.Status.COMPLETE
     if complete:
-        item_id = params["item"]
-        transaction.on_commit(lambda: _enqueue_aggregation(item_id))
+        _aggregate_now(params["item"])
     return Submission(label=label, created=True, item_complete=complete)
+
+
+def _aggregate_now(item_id: int) -> None:
+    """The item's last label just landed, in the transaction that stores it: aggregate it there (its verdicts
+    commit with the label, or neither does), in a savepoint. If the aggregation raises (the campaign's rule is
+    unusable, NoRule; a database error inside it), the savepoint is rolled back, the label stays, and the Celery
+    job is queued on commit instead; the recovery sweep catches whatever that misses too."""
+    try:
+        item_aggregate(item_id=item_id)  # @transaction.atomic: a savepoint inside the label's transaction
+    except Exception as exc:  # never lose a label to its aggregation
+        logger.warning(
+            "could not aggregate item %s with its last label (%s: %s); queueing the aggregation job",
+            item_id,
+            type(exc).__name__,
+            exc,
+        )
+        transaction.on_commit(lambda: _enqueue_aggregation(item_id))
 
 
 @transaction.atomic

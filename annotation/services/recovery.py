@@ -1,14 +1,15 @@
 """Catching up on jobs that never ran: the broker was down at the moment of commit, a worker was killed with the
 job in hand, or the web server died between commit and queueing.
 
-Item creation and aggregation are queued with `transaction.on_commit`; if the message is lost, the data is already
-committed but the job never runs. This sweep (beat, every LAMDA_RECOVERY_SECONDS, default 15 s, and once when a
-worker starts) finds that state from the database alone and runs the same idempotent services, so nothing stays
-un-rated or un-aggregated for more than about half a minute. It reads two partial indexes that hold only the rows
-waiting (ChatSession.rating_items_pending, RatingItem complete and not aggregated), so it costs one index probe
-each when there is nothing to do (tests/annotation/test_recovery.py checks the plans). Work younger than
-LAMDA_RECOVERY_GRACE_SECONDS (10 s) is left to its own job, which is most likely still in the queue. Design note:
-docs/outages.md.
+Item creation is queued with `transaction.on_commit`, and so is aggregation when the inline aggregation of an
+item's last label raised (docs/aggregation.md); if the message is lost, the data is already committed but the job
+never runs. This sweep (beat, every LAMDA_RECOVERY_SECONDS, default 15 s, and once when a worker starts) finds
+that state from the database alone and runs the same idempotent services, so nothing stays un-rated or
+un-aggregated for more than about half a minute (items completed before aggregation ran inline included). It reads
+two partial indexes that hold only the rows waiting (ChatSession.rating_items_pending, RatingItem complete and not
+aggregated), so it costs one index probe each when there is nothing to do (tests/annotation/test_recovery.py
+checks the plans). Work younger than LAMDA_RECOVERY_GRACE_SECONDS (10 s) is left to its own job, which is most
+likely still in the queue. Design note: docs/outages.md.
 """
 
 from __future__ import annotations

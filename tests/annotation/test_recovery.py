@@ -32,9 +32,16 @@ def _broker_down(*args, **kwargs):
     raise BrokerDown("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
 
 
-def test_fifth_label_is_kept_when_the_broker_is_down_and_the_sweep_aggregates_it(
+def _aggregation_fails(*args, **kwargs):
+    raise RuntimeError("aggregation failed")
+
+
+def test_fifth_label_is_kept_when_its_aggregation_and_the_broker_fail_and_the_sweep_aggregates_it(
     monkeypatch, django_capture_on_commit_callbacks
 ):
+    # the fifth label aggregates its item inline; when that raises, the job is queued instead, and here the broker
+    # is down as well: the sweep is what is left
+    monkeypatch.setattr("annotation.services.labels.item_aggregate", _aggregation_fails)
     monkeypatch.setattr("annotation.jobs.aggregate_item.delay", _broker_down)
     item = rating_items(turns=2, min_turns=2)[0]
     for _ in range(item.required_labels):

@@ -17,14 +17,21 @@ def _broker_down(*args, **kwargs):
     raise BrokerDown("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
 
 
+def _aggregation_fails(*args, **kwargs):
+    raise RuntimeError("aggregation failed")
+
+
 def test_rating_items_and_verdicts_lost_to_a_broker_outage_arrive_anyway(celery_worker_with_beat, monkeypatch):
     monkeypatch.setattr("annotation.jobs.create_rating_items.delay", _broker_down)
+    # an item's fifth label aggregates it inline; here that raises (in this web process only, not in the worker),
+    # so the label falls back to queueing the job, which the broker outage loses too
+    monkeypatch.setattr("annotation.services.labels.item_aggregate", _aggregation_fails)
     monkeypatch.setattr("annotation.jobs.aggregate_item.delay", _broker_down)
     session = completed_session(turns=2, min_turns=2)  # finished and sent for rating; its job was never queued
     assert session.rating_items_pending
     item = wait_until(lambda: RatingItem.objects.filter(session=session).first(), timeout=30, what="rating items")
 
-    for _ in range(item.required_labels):  # five labels whose aggregation job cannot be queued either
+    for _ in range(item.required_labels):  # five labels whose aggregation fails and cannot be queued either
         client = APIClient()
         client.force_authenticate(UserFactory())
         claim = client.post("/api/v1/annotation/assignments/next/", {}, format="json")

@@ -1,6 +1,6 @@
 """The quality (SSI) collection end to end, through the real API, with a real Celery worker process doing the
-jobs (rating-item creation when a chat finishes, aggregation when an item's fifth label lands), a real
-OpenAI-protocol HTTP server as the chat partner, and PostgreSQL."""
+job of rating-item creation when a chat finishes (an item's fifth label aggregates it in the label's own
+transaction, no job), a real OpenAI-protocol HTTP server as the chat partner, and PostgreSQL."""
 
 import random
 from collections import defaultdict
@@ -81,11 +81,9 @@ def test_chat_finish_rate_aggregate_with_real_worker(celery_worker_process):
     given = _rate_everything(raters, random.Random(7))
     assert len(given) == 7 and all(len(v) == 5 for v in given.values())
 
-    # the fifth label of each item queues aggregation on commit; the worker process aggregates it
-    wait_until(
-        lambda: Aggregate.objects.filter(item__turn__session_id=session_id).values("item").distinct().count() == 7,
-        what="aggregates of all 7 items",
-    )
+    # the fifth label of each item aggregated it in the same transaction: the verdicts are there, nothing waits
+    assert Aggregate.objects.filter(item__turn__session_id=session_id).values("item").distinct().count() == 7
+    assert not RatingItem.objects.filter(turn__session_id=session_id, aggregated_at__isnull=True).exists()
     for item_id, answers in given.items():
         for attribute in ("sensible", "specific", "interesting"):
             agg = Aggregate.objects.get(item_id=item_id, attribute=attribute)
