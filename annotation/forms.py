@@ -13,6 +13,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cached_property
 
+from django.utils.translation import gettext
+
 from annotation.models import FormVersion, RatingForm
 from config.api_errors import ApplicationError, Conflict
 
@@ -159,11 +161,12 @@ def answers_check(spec: FormSpec, answers: object) -> dict[str, str]:
     not an object, an unknown question, a value that is not one of its choices, a missing answer to a question that
     was asked, or an answer to one the cascade did not ask."""
     if not isinstance(answers, Mapping):
-        raise ApplicationError("answers must be an object of {question: answer}.")
+        raise ApplicationError(gettext("answers must be an object of {question: answer}."))
     unknown = sorted(str(k) for k in answers if k not in spec.keys)
     if unknown:
         raise ApplicationError(
-            f"{unknown[0]}: not a question of this form ({spec.label}; its questions: {', '.join(spec.keys)})."
+            gettext("%(key)s: not a question of this form (%(form)s; its questions: %(keys)s).")
+            % {"key": unknown[0], "form": spec.label, "keys": ", ".join(spec.keys)}
         )
     clean: dict[str, str] = {}
     for q in spec.questions:
@@ -171,14 +174,22 @@ def answers_check(spec: FormSpec, answers: object) -> dict[str, str]:
         value = None if value in ("", None) else value
         choices = [v for v, _ in q.choices]
         if value is not None and value not in choices:
-            raise ApplicationError(f"{q.key}: '{value}' is not one of {', '.join(choices)}.")
+            raise ApplicationError(
+                gettext("%(key)s: '%(value)s' is not one of %(choices)s.")
+                % {"key": q.key, "value": value, "choices": ", ".join(choices)}
+            )
         asked = q.asked_if is None or clean.get(q.asked_if[0]) == q.asked_if[1]
         if asked and value is None:
-            raise ApplicationError(f"{q.key}: an answer is required ({', '.join(choices)}).")
+            raise ApplicationError(
+                gettext("%(key)s: an answer is required (%(choices)s).") % {"key": q.key, "choices": ", ".join(choices)}
+            )
         if not asked and value is not None:
             raise ApplicationError(
-                f"{q.key}: must be left out: it is asked only when {q.asked_if[0]} is '{q.asked_if[1]}' "
-                f"(an unasked question counts as a negative)."
+                gettext(
+                    "%(key)s: must be left out: it is asked only when %(other)s is '%(value)s' (an unasked question "
+                    "counts as a negative)."
+                )
+                % {"key": q.key, "other": q.asked_if[0], "value": q.asked_if[1]}
             )
         if value is not None:
             clean[q.key] = value

@@ -9,6 +9,7 @@ from typing import NamedTuple
 from django.db import connection
 from django.db.models import Count, Q
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from annotation.forms import FormSpec, form_for_campaign, form_spec, remember_item
 from annotation.models import Aggregate, Demographics, Label, Lease, RatingItem
@@ -57,7 +58,7 @@ def item_dialog(*, item_id: int) -> tuple[Campaign, FormSpec, list[DialogTurn]]:
         cursor.execute(_DIALOG_SQL, [item_id])
         rows = cursor.fetchall()
     if not rows:
-        raise NotFound(f"Rating item {item_id} does not exist.")
+        raise NotFound(gettext("Rating item %(n)s does not exist.") % {"n": item_id})
     campaign = Campaign(slug=rows[0][0], name=rows[0][1])
     remember_item(item_id, rows[0][2], rows[0][3])  # the submit that follows needs them too
     return campaign, form_spec(rows[0][2]), [DialogTurn(*row[4:]) for row in rows]
@@ -72,11 +73,11 @@ def item_turn(*, item_id: int) -> tuple[int, bool] | None:
 def item_for_rater(*, item_id: int, rater_id: int) -> RaterItemView:
     """What one rater may see of an item: allowed while they hold a lease on it or after they labelled it."""
     if not RatingItem.objects.filter(pk=item_id).exists():
-        raise NotFound(f"Rating item {item_id} does not exist.")
+        raise NotFound(gettext("Rating item %(n)s does not exist.") % {"n": item_id})
     lease = Lease.objects.filter(item_id=item_id, rater_id=rater_id).first()
     own = Label.objects.filter(item_id=item_id, rater_id=rater_id).first()
     if lease is None and own is None:
-        raise Forbidden("This item is not assigned to you.")
+        raise Forbidden(gettext("This item is not assigned to you."))
     campaign, form, dialog = item_dialog(item_id=item_id)
     return RaterItemView(
         item_id=item_id,

@@ -10,6 +10,8 @@ from __future__ import annotations
 import random
 from collections.abc import Callable
 
+from django.utils.translation import gettext
+
 from collection.models import Campaign, SensitiveTopic
 from config.api_errors import Conflict
 
@@ -34,9 +36,11 @@ def opening_for(campaign: Campaign, *, rng: random.Random | None = None) -> str:
     if campaign.mode == Campaign.Mode.SENSITIVE:
         topics = list(SensitiveTopic.objects.filter(is_active=True).values_list("text", flat=True))
         if not topics:
-            raise Conflict("This campaign cannot start a chat: it has no sensitive topics yet (an admin adds them).")
+            raise Conflict(
+                gettext("This campaign cannot start a chat: it has no sensitive topics yet (an admin adds them).")
+            )
         return f"start the conversation about {rng.choice(topics)}."
     goals = attack_goals(campaign)
     if not goals:
-        raise Conflict("This campaign cannot start a chat: its safety form has no attack goals yet.")
+        raise Conflict(gettext("This campaign cannot start a chat: its safety form has no attack goals yet."))
     return f"try to get the model to produce {rng.choice(goals)}."

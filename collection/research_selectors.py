@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import QuerySet
+from django.utils.translation import gettext
 
 from collection.models import Campaign, CorpusIndex, ResearchSession, ResearchTask, ToolQuery, Turn
 from config.api_errors import NotFound
@@ -16,7 +17,7 @@ def research_session_get(*, session_id: int, worker: AbstractBaseUser) -> Resear
     leak)."""
     session = ResearchSession.objects.filter(pk=session_id, worker=worker).first()
     if session is None:
-        raise NotFound(f"No research session {session_id} of yours.")
+        raise NotFound(gettext("No research session %(n)s of yours.") % {"n": session_id})
     return session
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.validators import slug_re
 from django.db.models import QuerySet
+from django.utils.translation import gettext
 
 from collection.models import Campaign, ChatSession, Consent, Turn
 from config.api_errors import NotFound
@@ -23,7 +24,7 @@ def campaign_get(*, slug: str, active_only: bool = True) -> Campaign:
         qs = qs.filter(is_active=True)
     campaign = qs.filter(slug=slug).first()
     if campaign is None:
-        raise NotFound(f"No open campaign called {slug!r}.")
+        raise NotFound(gettext("No open campaign called %(slug)s.") % {"slug": repr(slug)})
     return campaign
 
 
@@ -52,7 +53,7 @@ def session_get(session_id: int, *, worker: AbstractBaseUser | None = None) -> C
         qs = qs.filter(worker=worker)
     session = qs.filter(pk=session_id).first()
     if session is None:
-        raise NotFound("No such chat session.")
+        raise NotFound(gettext("No such chat session."))
     return session
 
 
@@ -106,17 +107,19 @@ def session_has_room(session: ChatSession) -> bool:
 def session_state_message(session: ChatSession) -> str:
     """One line telling the worker why a session no longer takes messages ("" while it does)."""
     if session.status == ChatSession.Status.CLOSED_IDLE:
-        return f"This chat was closed after {session.campaign.idle_timeout_minutes} minutes without activity."
+        return gettext("This chat was closed after %(n)s minutes without activity.") % {
+            "n": session.campaign.idle_timeout_minutes
+        }
     if session.status == ChatSession.Status.FINISHED:
         if session.stopped_early:
-            return (
-                f"This chat stopped after {session.turn_count // 2} exchanges: a reply was flagged unsafe by then, "
-                "so the adversarial chat ends early."
-            )
+            return gettext(
+                "This chat stopped after %(n)s exchanges: a reply was flagged unsafe by then, so the adversarial "
+                "chat ends early."
+            ) % {"n": session.turn_count // 2}
         if not session_has_room(session):
             most = session.campaign.amount(session.campaign.max_turns)
-            return f"This chat reached the maximum of {most} and is finished."
-        return "This chat is finished."
+            return gettext("This chat reached the maximum of %(n)s and is finished.") % {"n": most}
+        return gettext("This chat is finished.")
     return ""
 
 

@@ -6,6 +6,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.utils.translation import ngettext
 
 
 class ModelEndpoint(models.Model):
@@ -169,18 +170,21 @@ class Campaign(models.Model):
         return self.kind == self.Kind.SAFETY
 
     def amount(self, turns: int) -> str:
-        """A number of turns as the worker reads it: "14 turns" (quality), "5 exchanges" (safety, rounded up)."""
+        """A number of turns as the worker reads it, translated: "14 turns" (quality), "5 exchanges" (safety,
+        rounded up)."""
         if self.counts_exchanges:
             n = (turns + 1) // 2
-            return f"{n} exchange{'' if n == 1 else 's'}"
-        return f"{turns} turn{'' if turns == 1 else 's'}"
+            return ngettext("%(n)d exchange", "%(n)d exchanges", n) % {"n": n}
+        return ngettext("%(n)d turn", "%(n)d turns", turns) % {"n": turns}
 
     @property
     def length_range(self) -> str:
-        """ "14–30 turns" or "5–10 exchanges" """
+        """ "14–30 turns" or "5–10 exchanges", translated"""
         if self.counts_exchanges:
-            return f"{self.min_turns // 2}–{self.max_turns // 2} exchanges"
-        return f"{self.min_turns}–{self.max_turns} turns"
+            a, b = self.min_turns // 2, self.max_turns // 2
+            return ngettext("%(a)d–%(b)d exchange", "%(a)d–%(b)d exchanges", b) % {"a": a, "b": b}
+        a, b = self.min_turns, self.max_turns
+        return ngettext("%(a)d–%(b)d turn", "%(a)d–%(b)d turns", b) % {"a": a, "b": b}
 
 
 class SensitiveTopic(models.Model):

@@ -22,6 +22,7 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from collection import backends, selectors
 from collection.models import ChatSession, Turn
@@ -63,16 +64,17 @@ class SendResult:
 def message_clean(text: object) -> str:
     """The message as stored (surrounding whitespace dropped) or ApplicationError saying what is wrong."""
     if not isinstance(text, str):
-        raise ApplicationError("The message must be text.")
+        raise ApplicationError(gettext("The message must be text."))
     cleaned = text.strip()
     if not cleaned:
-        raise ApplicationError("Your message is empty.")
+        raise ApplicationError(gettext("Your message is empty."))
     if "\x00" in cleaned:
-        raise ApplicationError("Your message contains a NUL character, which cannot be stored.")
+        raise ApplicationError(gettext("Your message contains a NUL character, which cannot be stored."))
     limit = settings.LAMDA_MAX_MESSAGE_CHARS
     if len(cleaned) > limit:
         raise ApplicationError(
-            f"Your message is {len(cleaned)} characters long; the limit is {limit}.",
+            gettext("Your message is %(n)s characters long; the limit is %(limit)s.")
+            % {"n": len(cleaned), "limit": limit},
             extra={"max_chars": limit},
         )
     return cleaned
@@ -122,7 +124,7 @@ def reply_retry(*, session_id: int, worker: AbstractBaseUser) -> SendResult:
             raise Conflict(selectors.session_state_message(session))
         human_turn = selectors.session_last_turn(session)
         if human_turn is None or human_turn.speaker != Turn.Speaker.HUMAN:
-            raise Conflict("No model reply is missing in this chat: there is nothing to retry.")
+            raise Conflict(gettext("No model reply is missing in this chat: there is nothing to retry."))
     model_turn, session = _reply_generate(session=session, human_turn=human_turn)
     return SendResult(session=session, human_turn=human_turn, model_turn=model_turn)
 
@@ -146,18 +148,21 @@ def _human_turn_store(
         raise Conflict(selectors.session_state_message(session))
     if selectors.session_reply_pending(session):
         raise Conflict(
-            "The model has not replied to your last message yet. Wait for the reply, or retry it if it failed.",
+            gettext(
+                "The model has not replied to your last message yet. Wait for the reply, or retry it if it failed."
+            ),
             extra={"code": "reply_pending"},
         )
     if expected_turn_count is not None and expected_turn_count != session.turn_count:
         raise Conflict(
-            f"This chat has moved on ({session.turn_count} turns, you saw {expected_turn_count}). "
-            "Reload it and send again.",
+            gettext("This chat has moved on (%(now)s turns, you saw %(seen)s). Reload it and send again.")
+            % {"now": session.turn_count, "seen": expected_turn_count},
             extra={"code": "stale", "turn_count": session.turn_count},
         )
     if not selectors.session_has_room(session):
         raise Conflict(
-            f"This chat has reached its maximum of {session.campaign.amount(session.campaign.max_turns)}.",
+            gettext("This chat has reached its maximum of %(n)s.")
+            % {"n": session.campaign.amount(session.campaign.max_turns)},
             extra={"code": "max_turns"},
         )
     human = Turn.objects.create(
@@ -173,7 +178,7 @@ def _human_turn_store(
 
 def _replay(*, session: ChatSession, earlier: Turn, text: str) -> SendResult:
     if isinstance(text, str) and text.strip() != earlier.text:
-        raise Conflict("This client_message_id was already used for a different message.")
+        raise Conflict(gettext("This client_message_id was already used for a different message."))
     reply = Turn.objects.filter(session=session, index=earlier.index + 1, speaker=Turn.Speaker.MODEL).first()
     return SendResult(session=session, human_turn=earlier, model_turn=reply, replayed=True)
 
@@ -199,7 +204,9 @@ def _model_turn_store(*, session_id: int, human_turn: Turn, reply: backends.Repl
     if existing is not None:  # a concurrent retry stored a reply first: keep that one
         return existing, session
     if session.status != ChatSession.Status.ACTIVE:
-        raise Conflict(selectors.session_state_message(session) + " The model's late reply was not stored.")
+        raise Conflict(
+            selectors.session_state_message(session) + " " + gettext("The model's late reply was not stored.")
+        )
     turn = Turn.objects.create(
         session=session,
         index=human_turn.index + 1,

@@ -13,6 +13,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
 from django.db.models import DateTimeField, DurationField, ExpressionWrapper, F, Value
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from collection import selectors
 from collection.models import Campaign, ChatSession, Consent, TurnFlag
@@ -32,7 +33,7 @@ def session_lock(*, session_id: int, worker: AbstractBaseUser | None = None, ski
         qs = qs.filter(worker=worker)
     session = qs.filter(pk=session_id).first()
     if session is None and not skip_locked:
-        raise NotFound("No such chat session.")
+        raise NotFound(gettext("No such chat session."))
     return session
 
 
@@ -40,9 +41,9 @@ def session_lock(*, session_id: int, worker: AbstractBaseUser | None = None, ski
 def session_start(*, campaign: Campaign, worker: AbstractBaseUser) -> tuple[ChatSession, bool]:
     """Start a chat in `campaign`, or resume the worker's active one. Returns (session, created)."""
     if not campaign.is_active:
-        raise Conflict("This campaign is closed.")
+        raise Conflict(gettext("This campaign is closed."))
     if not Consent.objects.filter(campaign=campaign, worker=worker).exists():
-        raise Forbidden("Read the instructions and accept the consent before starting a chat.")
+        raise Forbidden(gettext("Read the instructions and accept the consent before starting a chat."))
     existing = selectors.session_active_for(worker, campaign)
     if existing:
         return existing, False
@@ -113,8 +114,8 @@ def session_finish(*, session_id: int, worker: AbstractBaseUser) -> ChatSession:
     remaining = selectors.session_turns_remaining(session)
     if remaining:
         raise ApplicationError(
-            f"This chat needs at least {session.campaign.amount(session.campaign.min_turns)} before it can be "
-            f"finished: {_more(session.campaign, remaining)} more to go.",
+            gettext("This chat needs at least %(min)s before it can be finished: %(more)s more to go.")
+            % {"min": session.campaign.amount(session.campaign.min_turns), "more": _more(session.campaign, remaining)},
             extra={"turns_remaining": remaining, "min_turns": session.campaign.min_turns},
         )
     return session_end(session=session, status=ChatSession.Status.FINISHED)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
+from django.utils.translation import gettext
 
 from collection.models import Campaign, Consent
 from config.api_errors import Conflict
@@ -13,7 +14,7 @@ from config.api_errors import Conflict
 def consent_accept(*, campaign: Campaign, worker: AbstractBaseUser) -> Consent:
     """Record that `worker` accepted `campaign`'s consent; idempotent (keeps the first acceptance)."""
     if not campaign.is_active:
-        raise Conflict("This campaign is closed.")
+        raise Conflict(gettext("This campaign is closed."))
     existing = Consent.objects.filter(campaign=campaign, worker=worker).first()
     if existing:
         return existing

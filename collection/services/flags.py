@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
+from django.utils.translation import gettext
 
 from collection import selectors
 from collection.models import Campaign, ChatSession, Turn, TurnFlag
@@ -21,12 +22,12 @@ def flag_clean(*, reason: object, note: object) -> tuple[str, str]:
     """(reason, note) as stored, or ApplicationError (400) saying what is wrong."""
     if reason not in TurnFlag.Reason.values:
         choices = ", ".join(f"{label} ({value})" for value, label in TurnFlag.Reason.choices)
-        raise ApplicationError(f"Choose a reason for the flag: {choices}.")
+        raise ApplicationError(gettext("Choose a reason for the flag: %(choices)s.") % {"choices": choices})
     note = note.strip() if isinstance(note, str) else ""
     if "\x00" in note or len(note) > NOTE_MAX:
-        raise ApplicationError(f"The note must be text of at most {NOTE_MAX} characters.")
+        raise ApplicationError(gettext("The note must be text of at most %(n)s characters.") % {"n": NOTE_MAX})
     if reason == TurnFlag.Reason.OTHER and not note:
-        raise ApplicationError("Say in a few words what is wrong: 'other' needs a note.")
+        raise ApplicationError(gettext("Say in a few words what is wrong: 'other' needs a note."))
     return reason, note
 
 
@@ -39,15 +40,17 @@ def turn_flag(
     In adversarial mode a flag on a reply at the 5th exchange can end the chat there (adversarial_early_stop)."""
     session = session_lock(session_id=session_id, worker=worker)
     if session.campaign.kind != Campaign.Kind.SAFETY:
-        raise ApplicationError("Flags are for safety chats; this campaign does not take them.")
+        raise ApplicationError(gettext("Flags are for safety chats; this campaign does not take them."))
     if session.status != ChatSession.Status.ACTIVE:
-        raise Conflict(selectors.session_state_message(session) + " Its replies can no longer be flagged.")
+        raise Conflict(
+            selectors.session_state_message(session) + " " + gettext("Its replies can no longer be flagged.")
+        )
     reason, note = flag_clean(reason=reason, note=note)
     turn = Turn.objects.filter(session=session, index=turn_index).first() if isinstance(turn_index, int) else None
     if turn is None:
-        raise ApplicationError(f"This chat has no turn {turn_index}.")
+        raise ApplicationError(gettext("This chat has no turn %(n)s.") % {"n": turn_index})
     if turn.speaker != Turn.Speaker.MODEL:
-        raise ApplicationError("Only the model's replies can be flagged, not your own messages.")
+        raise ApplicationError(gettext("Only the model's replies can be flagged, not your own messages."))
     flag, _ = TurnFlag.objects.update_or_create(turn=turn, defaults={"reason": reason, "note": note})
     adversarial_early_stop(session)
     return flag

@@ -16,6 +16,7 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 import toolset
 from collection.models import ResearchSession, ResearchTask, ToolQuery, Turn
@@ -55,9 +56,11 @@ def research_toolset_source() -> ToolsetSource:
     elif build is not None:
         if not (Path(build.index_dir) / "meta.json").exists():
             logger.error("corpus index %s: folder %s holds no index", build.label, build.index_dir)
-            raise Unavailable("The search index is not available right now. Try again later; your work is kept.")
+            raise Unavailable(
+                gettext("The search index is not available right now. Try again later; your work is kept.")
+            )
         if not build.total:
-            raise Unavailable("The search index holds no passages yet. Try again later; your work is kept.")
+            raise Unavailable(gettext("The search index holds no passages yet. Try again later; your work is kept."))
         index_dir, label = build.index_dir, f"{build.label} ({build.total} passages)"
     else:
         configured = Path(settings.LAMDA_TOOLSET_INDEX)
@@ -81,7 +84,7 @@ def research_session_create(*, worker: AbstractBaseUser, turn_id: int | None = N
     if turn_id is not None:
         turn = Turn.objects.filter(pk=turn_id, session__worker=worker).first()
         if turn is None:
-            raise ApplicationError(f"No turn {turn_id} in your chats.")
+            raise ApplicationError(gettext("No turn %(n)s in your chats.") % {"n": turn_id})
     return ResearchSession.objects.create(worker=worker, turn=turn)
 
 
@@ -104,11 +107,12 @@ def research_query_run(*, session: ResearchSession, query: str) -> ToolQuery:
     text = toolset.clean_query(query, max_chars=toolset.MAX_QUERY_CHARS)
     if not text:
         raise ApplicationError(
-            f"The query must be 1 to {toolset.MAX_QUERY_CHARS} characters of text.", extra={"field": "query"}
+            gettext("The query must be 1 to %(n)s characters of text.") % {"n": toolset.MAX_QUERY_CHARS},
+            extra={"field": "query"},
         )
     locked = ResearchSession.objects.select_for_update().get(pk=session.pk)
     if locked.closed_at is not None:
-        raise Conflict("This research session is closed.")
+        raise Conflict(gettext("This research session is closed."))
     if locked.task_id is not None:
         research_task_check_open(task_id=locked.task_id, worker_id=locked.worker_id)
     source = research_toolset_source()
@@ -118,7 +122,7 @@ def research_query_run(*, session: ResearchSession, query: str) -> ToolQuery:
     results = source.toolset.run(text, repeat=repeat, failed=failed)
     elapsed_ms = round((time.perf_counter() - started) * 1000)
     if "retrieval" in failed:  # nothing is logged: the worker saw no results, and asking again gets the same rank
-        raise Unavailable("Search is not available right now. Try again in a moment; your work is kept.")
+        raise Unavailable(gettext("Search is not available right now. Try again in a moment; your work is kept."))
     return ToolQuery.objects.create(
         session=locked,
         query=text,
@@ -144,10 +148,10 @@ def research_task_check_open(*, task_id: int, worker_id: int) -> None:
     """A workbench query is refused once the task is finished or another researcher holds its live lease."""
     task = ResearchTask.objects.filter(pk=task_id).values("status", "worker_id", "lease_expires_at").get()
     if task["status"] == ResearchTask.Status.DONE:
-        raise Conflict("This task is finished: its outcome was submitted.")
+        raise Conflict(gettext("This task is finished: its outcome was submitted."))
     lease = task["lease_expires_at"]
     if task["worker_id"] != worker_id and lease is not None and lease > timezone.now():
-        raise Conflict("Another researcher has this task now; ask for your next task. Your draft is saved.")
+        raise Conflict(gettext("Another researcher has this task now; ask for your next task. Your draft is saved."))
 
 
 def check_session_open(*, worker: AbstractBaseUser, turn_id: int) -> ResearchSession:

@@ -15,6 +15,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from collection.citations import citations_in
 from collection.models import Campaign, Citation, ResearchSession, ResearchTask, ResultMark, Rewrite, ToolQuery, Turn
@@ -74,7 +75,7 @@ def research_task_claim(*, campaign: Campaign, worker: AbstractBaseUser) -> Clai
 def workbench_session_get(*, session_id: int, worker: AbstractBaseUser) -> ResearchSession:
     session = ResearchSession.objects.select_related("task").filter(pk=session_id, worker=worker).first()
     if session is None or session.task_id is None:
-        raise NotFound(f"No research task session {session_id} of yours.")
+        raise NotFound(gettext("No research task session %(n)s of yours.") % {"n": session_id})
     return session
 
 
@@ -83,25 +84,31 @@ def _locked_task(session: ResearchSession, worker: AbstractBaseUser, now) -> Res
     clear 409). A lease of the worker's that ran out while nobody took the task lets them carry on."""
     task = ResearchTask.objects.select_for_update().get(pk=session.task_id)
     if task.status == ResearchTask.Status.DONE:
-        raise Conflict("This task is finished: its outcome was submitted.")
+        raise Conflict(gettext("This task is finished: its outcome was submitted."))
     if task.worker_id != worker.pk and task.lease_expires_at is not None and task.lease_expires_at > now:
         raise Conflict(
-            "Your time on this task ran out and another researcher has it now. Your draft is saved with your "
-            "research session; ask for your next task."
+            gettext(
+                "Your time on this task ran out and another researcher has it now. Your draft is saved with your "
+                "research session; ask for your next task."
+            )
         )
     return task
 
 
 def _check_rewrite(text: str, *, required: bool) -> str:
     if not isinstance(text, str):
-        raise ApplicationError("The rewrite must be text.", extra={"field": "text"})
+        raise ApplicationError(gettext("The rewrite must be text."), extra={"field": "text"})
     text = text.replace("\x00", "").strip()
     if len(text) > max_rewrite_chars():
         raise ApplicationError(
-            f"The rewrite is {len(text)} characters; the limit is {max_rewrite_chars()}.", extra={"field": "text"}
+            gettext("The rewrite is %(n)s characters; the limit is %(limit)s.")
+            % {"n": len(text), "limit": max_rewrite_chars()},
+            extra={"field": "text"},
         )
     if required and not text:
-        raise ApplicationError("Write the rewritten reply first (it cannot be empty).", extra={"field": "text"})
+        raise ApplicationError(
+            gettext("Write the rewritten reply first (it cannot be empty)."), extra={"field": "text"}
+        )
     return text
 
 
@@ -142,14 +149,17 @@ def result_mark_set(*, session: ResearchSession, query_id: int, position: int, s
     """Mark (or unmark, stance "") one returned result as supporting or refuting a claim."""
     query = ToolQuery.objects.filter(pk=query_id, session=session).first()
     if query is None:
-        raise NotFound(f"No query {query_id} in this research session.")
+        raise NotFound(gettext("No query %(n)s in this research session.") % {"n": query_id})
     if not 0 <= position < len(query.results):
-        raise ApplicationError(f"Query {query_id} has no result {position + 1}.", extra={"field": "position"})
+        raise ApplicationError(
+            gettext("Query %(q)s has no result %(n)s.") % {"q": query_id, "n": position + 1},
+            extra={"field": "position"},
+        )
     if stance == "":
         ResultMark.objects.filter(query=query, position=position).delete()
         return
     if stance not in ResultMark.Stance.values:
-        raise ApplicationError(f"Mark a result {' or '.join(ResultMark.Stance.values)}.", extra={"field": "stance"})
+        raise ApplicationError(gettext("Mark a result supports or refutes."), extra={"field": "stance"})
     ResultMark.objects.update_or_create(
         query=query, position=position, defaults={"stance": stance, "claim": str(claim or "")[:500]}
     )
@@ -175,7 +185,8 @@ def research_outcome_submit(
     kept as the text). Sends research_task_completed (annotation makes the correct / incorrect item)."""
     if outcome not in Rewrite.Outcome.values:
         raise ApplicationError(
-            f"The outcome must be one of {', '.join(Rewrite.Outcome.values)}.", extra={"field": "outcome"}
+            gettext("The outcome must be one of %(choices)s.") % {"choices": ", ".join(Rewrite.Outcome.values)},
+            extra={"field": "outcome"},
         )
     rewritten = outcome == Rewrite.Outcome.REWRITTEN
     clean = _check_rewrite(text, required=rewritten)
@@ -188,8 +199,11 @@ def research_outcome_submit(
     unknown = [c.url for c in cited if c.url not in returned]
     if unknown:
         raise ApplicationError(
-            f"You cite {unknown[0]}, which the search did not return to you in this task. Cite only results "
-            "shown on this page.",
+            gettext(
+                "You cite %(url)s, which the search did not return to you in this task. Cite only results shown "
+                "on this page."
+            )
+            % {"url": unknown[0]},
             extra={"field": "text"},
         )
     rewrite = Rewrite.objects.create(

@@ -1,7 +1,7 @@
-"""Template helpers of the worker pages, translated: lengths of chats ("14 turns", "5 exchanges")."""
+"""Template helpers of the worker pages: lengths of chats ("14 turns", "5 exchanges"), translated by the campaign
+model (collection/models/campaign.py), which the services' messages use too."""
 
 from django import template
-from django.utils.translation import ngettext
 
 register = template.Library()
 
@@ -9,21 +9,10 @@ register = template.Library()
 @register.filter
 def amount(campaign, turns: int) -> str:
     """A number of turns as the worker reads it: "14 turns" (quality), "5 exchanges" (safety, rounded up)."""
-    if campaign.counts_exchanges:
-        n = (turns + 1) // 2
-        return ngettext("%(n)d exchange", "%(n)d exchanges", n) % {"n": n}
-    return ngettext("%(n)d turn", "%(n)d turns", turns) % {"n": turns}
+    return campaign.amount(turns)
 
 
 @register.filter
 def length_range(campaign) -> str:
     """ "14–30 turns" or "5–10 exchanges" """
-    if campaign.counts_exchanges:
-        return ngettext("%(a)d–%(b)d exchange", "%(a)d–%(b)d exchanges", campaign.max_turns // 2) % {
-            "a": campaign.min_turns // 2,
-            "b": campaign.max_turns // 2,
-        }
-    return ngettext("%(a)d–%(b)d turn", "%(a)d–%(b)d turns", campaign.max_turns) % {
-        "a": campaign.min_turns,
-        "b": campaign.max_turns,
-    }
+    return campaign.length_range

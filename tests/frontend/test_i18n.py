@@ -58,3 +58,32 @@ def test_a_catalog_for_another_language_translates_the_chat_page(tmp_path, setti
         translation.trans_real._translations = {}
     assert ">Senden</button>" in de and "Das Modell schreibt…" in de
     assert ">Send</button>" in en and "The model is typing…" in en
+
+
+@needs_msgfmt
+@pytest.mark.django_db
+def test_a_catalog_translates_the_services_messages_too(tmp_path, settings):
+    from collection.services.chat import message_clean
+    from collection.services.research_tasks import research_outcome_submit
+    from config.api_errors import ApplicationError
+
+    folder = tmp_path / "de" / "LC_MESSAGES"
+    folder.mkdir(parents=True)
+    (folder / "django.po").write_text(
+        'msgid ""\nmsgstr ""\n"Content-Type: text/plain; charset=UTF-8\\n"\n\n'
+        "#, python-format\n"
+        'msgid "Your message is %(n)s characters long; the limit is %(limit)s."\n'
+        'msgstr "Ihre Nachricht hat %(n)s Zeichen; erlaubt sind %(limit)s."\n\n'
+        'msgid "The outcome must be one of %(choices)s."\nmsgstr "Das Ergebnis muss eines von %(choices)s sein."\n'
+    )
+    subprocess.run(["msgfmt", "-o", str(folder / "django.mo"), str(folder / "django.po")], check=True)
+    settings.LOCALE_PATHS = [tmp_path, *settings.LOCALE_PATHS]
+    settings.LANGUAGES = [("en", "English"), ("de", "German")]
+    try:
+        with translation.override("de"):
+            with pytest.raises(ApplicationError, match="Ihre Nachricht hat 2001 Zeichen; erlaubt sind 2000"):
+                message_clean("x" * 2001)
+            with pytest.raises(ApplicationError, match="Das Ergebnis muss eines von"):
+                research_outcome_submit(session=None, worker=None, outcome="maybe")
+    finally:
+        translation.trans_real._translations = {}
