@@ -194,3 +194,68 @@ def test_axe_finds_no_serious_violation_on_any_worker_page(live_server, page, fa
     check("about you")
     assert {name: found for name, found in checked.items() if found} == {}
     assert len(checked) == 11
+
+
+@pytest.mark.parametrize("size", ["desktop", "phone"])
+def test_axe_finds_no_serious_violation_on_the_refusal_and_waiting_pages(live_server, page, monkeypatch, size):
+    """The pages a worker meets when there is nothing to do or something is refused: no work, busy, the daily cap,
+    a skip of an item that is not theirs, a panel completion asked for too early, no research task."""
+    from annotation.models import Label as RatedLabel
+    from annotation.services.assignment import ClaimBusy
+    from tests.collection.factories import GroundednessCampaignFactory
+
+    page.set_viewport_size(SIZES[size])
+    base = live_server.url
+    items = rating_items(turns=4, min_turns=4)
+    capped = CampaignFactory(kind="safety", min_turns=2, daily_label_cap=1)
+    panel_campaign = CampaignFactory(min_turns=2, max_turns=6)
+    CampaignSettings.objects.create(
+        campaign=panel_campaign, panel_enabled=True, completion_url="https://panel.example/done?cc={code}",
+        completion_code="C0DE42",
+    )  # fmt: skip
+    research_campaign = GroundednessCampaignFactory()
+    UserFactory(username="worker")
+    checked: dict[str, list[str]] = {}
+
+    def check(name: str) -> None:
+        page.wait_for_load_state()
+        checked[name] = serious_violations(page)
+
+    login(page, base, "worker")
+    page.goto(f"{base}/rate/?campaign={capped.slug}")
+    check("no work")
+    rated = rating_items(campaign=capped, turns=2)  # a label today in the capped campaign: the cap is reached
+    RatedLabel.objects.create(item=rated[0], rater=page_user("worker"), answers={"harm": "no"})
+    page.goto(f"{base}/rate/?campaign={capped.slug}")
+    check("daily cap")
+    page.goto(f"{base}/rate/?campaign={items[0].campaign.slug}")
+    page.wait_for_selector("#rate-form")
+    page.evaluate(
+        "(action) => { document.getElementById('skip-form').action = action; }",
+        reverse("frontend:rate_skip", args=[rated[0].pk]),
+    )
+    page.click("#skip-form button[type=submit]")
+    check("skip refused")
+    monkeypatch.setattr("frontend.views.rate.assignment_claim", lambda **kw: (_ for _ in ()).throw(ClaimBusy()))
+    page.goto(f"{base}/rate/")
+    check("busy")
+    no_reload_marker(page)
+    page.wait_for_function("window.__sameDocument !== true", timeout=5000)  # it tried again by itself
+    page.click("text=Log out")
+    query = "&".join(f"{k}={v}" for k, v in prolific_query().items())
+    page.goto(f"{base}{reverse('frontend:panel_arrive', args=[panel_campaign.slug])}?{query}")
+    page.wait_for_selector("#consent")
+    page.goto(f"{base}{reverse('frontend:panel_complete', args=[PanelVisit.objects.get().pk])}")
+    check("panel not done yet")
+    login(page, base, "worker")
+    page.goto(f"{base}/research/?campaign={research_campaign.slug}")
+    assert page.locator("#no-research").count() == 1
+    check("no research task")
+    assert {name: found for name, found in checked.items() if found} == {}
+    assert len(checked) == 6
+
+
+def page_user(username: str):
+    from django.contrib.auth import get_user_model
+
+    return get_user_model().objects.get(username=username)

@@ -7,3 +7,12 @@
     }
   } catch (e) { /* no Intl: times stay in UTC, and say so */ }
 })();
+
+// "Finding your next response": the page tries again by itself after Retry-After seconds (a script, not a
+// <meta refresh>, which screen-reader users cannot stop; without JavaScript the "Try again now" link does it).
+document.addEventListener("DOMContentLoaded", function () {
+  var busy = document.querySelector("[data-retry-after]");
+  if (busy) {
+    setTimeout(function () { window.location.reload(); }, 1000 * (parseInt(busy.dataset.retryAfter, 10) || 1));
+  }
+});
