@@ -45,12 +45,12 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "frontend.middleware.RejectNulMiddleware",  # NUL in path/query/headers -> 400 (docs/http-hardening.md)
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    "django.contrib.sessions.middleware.SessionMiddleware",
+    "config.middleware.SessionMiddlewareForBrowsers",  # Django's, skipped for /api/ + Token (config/middleware.py)
     "django.middleware.locale.LocaleMiddleware",  # the browser's language (docs/i18n.md)
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
+    "config.middleware.AuthenticationMiddlewareForBrowsers",  # likewise
+    "config.middleware.MessageMiddlewareForBrowsers",  # likewise
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "config.outage.DatabaseOutageMiddleware",  # database down -> 503 JSON / page (docs/outages.md)
