@@ -20,6 +20,7 @@ import logging
 import math
 import time
 
+import psycopg
 import redis
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -199,9 +200,14 @@ def _first_statement(query: str, params: list):
     conn = connection
     if conn.health_check_enabled and not conn.health_check_done and conn.connection is not None:
         if not conn.in_atomic_block:
+            raw_conn = conn.connection
+            prepare = settings.LAMDA_SQL_PREPARE  # prepared once per connection, as the rating statements
+            if prepare and raw_conn.prepare_threshold is None:  # Django's: never; only ones asked for (sql_cursor)
+                raw_conn.prepare_threshold = 2**31 - 1
             try:
-                with conn.connection.cursor() as raw:  # psycopg's own cursor: an error here is not a request's
-                    raw.execute(query, params)
+                # psycopg's own cursor (an error here is not a request's), binding on the server as sql_cursor's
+                with psycopg.Cursor(raw_conn) as raw:
+                    raw.execute(query, params, prepare=prepare or None)
                     row = raw.fetchone()
             except conn.Database.Error:
                 conn.close()  # what a failed health check does; the lookup below reconnects

@@ -36,3 +36,24 @@ def test_a_live_connection_answers_without_a_separate_check():
     assert token_user(token.key).pk == token.user_id
     assert connection.connection is live and connection.health_check_done
     assert token_user("no-such-token") is None
+
+
+def _prepared_token_lookups() -> int:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE '%authtoken_token%'")
+        return cursor.fetchone()[0]
+
+
+def test_the_token_lookup_is_prepared_once_per_connection(settings):
+    token = Token.objects.create(user=UserFactory())
+    connection.ensure_connection()
+    for _ in range(3):
+        connection.health_check_done = False  # three requests on one connection
+        assert token_user(token.key).pk == token.user_id
+    assert _prepared_token_lookups() == 1
+    connection.close()
+    settings.LAMDA_SQL_PREPARE = False  # behind a pooler that cannot hold them: never prepared
+    connection.ensure_connection()
+    connection.health_check_done = False
+    assert token_user(token.key).pk == token.user_id
+    assert _prepared_token_lookups() == 0
