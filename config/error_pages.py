@@ -39,3 +39,16 @@ def permission_denied(request: HttpRequest, exception: Exception) -> HttpRespons
     if is_api(request):
         return JsonResponse({"detail": FORBIDDEN_MESSAGE, "code": "forbidden"}, status=403)
     return HttpResponse(loader.render_to_string("errors/forbidden.html", {}), status=403)
+
+
+NOT_FOUND_MESSAGE = "This page does not exist, or it is not yours."
+
+
+def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """handler404: JSON under /api/; elsewhere a page in the site's layout with the view's own sentence (a
+    Http404 raised with a message by our views) or a plain one, never the resolver's internals."""
+    message = exception.args[0] if exception is not None and exception.args else ""
+    message = message if isinstance(message, str) and message else NOT_FOUND_MESSAGE
+    if is_api(request):
+        return JsonResponse({"detail": message, "code": "not_found"}, status=404)
+    return HttpResponse(loader.render_to_string("errors/not_found.html", {"message": message}, request), status=404)

@@ -19,4 +19,5 @@ urlpatterns = [
 # JSON under /api/, plain pages elsewhere; a database outage -> 503 (config/error_pages.py, config/outage.py)
 handler400 = "config.error_pages.bad_request"
 handler403 = "config.error_pages.permission_denied"
+handler404 = "config.error_pages.page_not_found"
 handler500 = "config.error_pages.server_error"
