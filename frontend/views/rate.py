@@ -49,7 +49,9 @@ def _questions(view, answers: dict) -> list[dict]:
     ]
 
 
-def _render_item(request, view, *, campaign_slug: str, answers=None, error: str = "", status: int = 200):
+def _render_item(
+    request, view, *, campaign_slug: str, answers=None, error: str = "", status: int = 200, notice: str = ""
+):
     answers = answers or (view.own_label.answers if view.own_label else {})
     questions = _questions(view, answers)
     context = {
@@ -62,6 +64,7 @@ def _render_item(request, view, *, campaign_slug: str, answers=None, error: str 
         "progress": rater_progress(rater_id=request.user.pk, campaign_slug=view.campaign.slug),
         "panel": panel_status(request.user, view.campaign.slug),
         "error": error,
+        "notice": notice,
         **check_context(request, view),  # forms that check claims: a search box (docs/groundedness.md)
     }
     return render(request, "frontend/rate/item.html", context, status=status)
@@ -96,7 +99,13 @@ def rate_next(request):
         context = {"campaign_slug": slug, "panel": panel_status(request.user, slug) if slug else None}
         return render(request, "frontend/rate/no_work.html", context)
     view = item_for_lease(lease=claim.lease)
-    return _render_item(request, view, campaign_slug=slug)
+    notice = ""
+    if slug and view.campaign.slug != slug:  # a reply of another campaign is still held: finish or skip it first
+        notice = _(
+            "You still hold this reply from “%(held)s”: rate or skip it, and the next ones come from the campaign "
+            "you chose."
+        ) % {"held": view.campaign.name}
+    return _render_item(request, view, campaign_slug=slug, notice=notice)
 
 
 @login_required

@@ -117,3 +117,21 @@ def test_opening_the_submit_url_shows_the_current_item_instead_of_an_error(items
     r = client.get(reverse("frontend:rate_submit", args=[item_id]), {"campaign": items[0].campaign.slug})
     assert r.status_code == 302 and r["Location"] == f"{reverse('frontend:rate')}?campaign={items[0].campaign.slug}"
     assert client.get(r["Location"]).status_code == 200
+
+
+def test_a_reply_held_from_another_campaign_is_shown_with_a_notice_then_the_chosen_campaign_follows():
+    first = rating_items()
+    second = rating_items()
+    assert first[0].campaign_id != second[0].campaign_id
+    rater = UserFactory()
+    client = _client(rater)
+    client.get(reverse("frontend:rate"), {"campaign": first[0].campaign.slug})  # holds an item of the first
+    page = client.get(reverse("frontend:rate"), {"campaign": second[0].campaign.slug}).content.decode()
+    assert 'id="rate-notice"' in page and first[0].campaign.name in page
+    held = int(re.search(r"/rate/(\d+)/", page).group(1))
+    assert held in {i.pk for i in first}
+    r = client.post(
+        reverse("frontend:rate_submit", args=[held]), {"sensible": "no", "campaign": second[0].campaign.slug}
+    )
+    nxt = client.get(r["Location"]).content.decode()
+    assert int(re.search(r"/rate/(\d+)/", nxt).group(1)) in {i.pk for i in second} and 'id="rate-notice"' not in nxt
