@@ -152,7 +152,7 @@ def result_mark_set(*, session: ResearchSession, query_id: int, position: int, s
         raise NotFound(gettext("No query %(n)s in this research session.") % {"n": query_id})
     if not 0 <= position < len(query.results):
         raise ApplicationError(
-            gettext("Query %(q)s has no result %(n)s.") % {"q": query_id, "n": position + 1},
+            gettext("Query %(q)s has no result at position %(n)s.") % {"q": query_id, "n": position},
             extra={"field": "position"},
         )
     if stance == "":

@@ -10,7 +10,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 import toolset
 from annotation.selectors import item_for_rater, item_turn
@@ -78,12 +78,13 @@ def _session_or_404(request, session_id: int):
         return None
 
 
-def _render(request, session, *, error: str = "", status: int = 200, draft: str | None = None):
+def _render(request, session, *, error: str = "", status: int = 200, draft: str | None = None, query: str = ""):
     bench = workbench_get(session=session)
     context = {
         "bench": bench,
         "campaign": bench.task.campaign,
         "draft": bench.draft if draft is None else draft,
+        "query": query,
         "error": error,
         "done": session.closed_at is not None,
         "max_query": toolset.MAX_QUERY_CHARS,
@@ -98,41 +99,84 @@ def _log(request, session, *, error: str = "", status: int = 200):
     return render(request, "frontend/research/_log.html", {"bench": bench, "error": error}, status=status)
 
 
+def _stash_key(session_id: int) -> str:
+    return f"research-{session_id}"
+
+
+def _back_to_page(request, session, *, error: str = "", draft: str | None = None, query: str = ""):
+    """End a plain (no-JS) POST in a redirect to the task's own page (a reload never resends), carrying the
+    message, what was typed in the rewrite box (up to twice the limit) and a refused query in the session."""
+    if error or draft is not None or query:
+        limit = 2 * max_rewrite_chars()
+        cut = draft is not None and len(draft) > limit
+        if cut:
+            error = f"{error} " + _("Only the first %(n)s characters of your text are kept here.") % {"n": limit}
+        request.session[_stash_key(session.pk)] = {
+            "error": error.strip(),
+            "draft": draft[:limit] if draft is not None else None,
+            "query": query[: toolset.MAX_QUERY_CHARS],
+        }
+    return redirect(_page_url(session.pk) + ("#page-error" if error else "#log"))
+
+
+def _posted_draft(request, session) -> str | None:
+    """The rewrite box's text when the form posted it (no-JS search and every outcome), saved as the draft when
+    it fits; None when the box was not part of the post."""
+    if "text" not in request.POST:
+        return None
+    text = request.POST["text"]
+    if session.closed_at is None and len(text) <= max_rewrite_chars():
+        try:
+            research_draft_save(session=session, worker=request.user, text=text)
+        except ApplicationError:  # the lease moved on or the text is not storable: it still comes back in the box
+            pass
+    return text
+
+
 @login_required
 @require_GET
 def research_page(request, session_id: int):
     session = _session_or_404(request, session_id)
     if session is None:
         return render(request, "frontend/research/none.html", {"missing": True}, status=404)
-    return _render(request, session)
+    stash = request.session.pop(_stash_key(session.pk), None) or {}
+    return _render(
+        request, session, error=stash.get("error", ""), draft=stash.get("draft"), query=stash.get("query", "")
+    )
 
 
-def _refused(request, session, exc: ApplicationError, *, draft: str | None = None):
-    """A refused action: htmx gets the log (or the save line) with the message; a plain form the whole page."""
-    if _is_htmx(request):
-        return _log(request, session, error=exc.message, status=exc.status_code)
-    return _render(request, session, error=exc.message, status=exc.status_code, draft=draft)
+def _missing(request):
+    return render(request, "frontend/research/none.html", {"missing": True}, status=404)
 
 
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def research_query(request, session_id: int):
     session = _session_or_404(request, session_id)
     if session is None:
-        return render(request, "frontend/research/none.html", {"missing": True}, status=404)
+        return _missing(request)
+    if request.method == "GET":  # back / forward onto a form's URL: the task's page
+        return redirect(_page_url(session.pk))
+    draft = _posted_draft(request, session)
     try:
         research_query_run(session=session, query=_posted_query(request))
     except ApplicationError as exc:
-        return _refused(request, session, exc)
-    return _log(request, session) if _is_htmx(request) else redirect(_page_url(session.pk) + "#log")
+        if _is_htmx(request):
+            return _log(request, session, error=exc.message, status=exc.status_code)
+        return _back_to_page(request, session, error=exc.message, draft=draft, query=request.POST.get("query", ""))
+    if _is_htmx(request):
+        return _log(request, session)
+    return _back_to_page(request, session, draft=draft)
 
 
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def research_mark(request, session_id: int):
     session = _session_or_404(request, session_id)
     if session is None:
-        return render(request, "frontend/research/none.html", {"missing": True}, status=404)
+        return _missing(request)
+    if request.method == "GET":
+        return redirect(_page_url(session.pk))
     try:
         query_id, position = int(request.POST.get("query_id", "")), int(request.POST.get("position", ""))
         result_mark_set(
@@ -142,11 +186,13 @@ def research_mark(request, session_id: int):
             stance=request.POST.get("stance", ""),
             claim=request.POST.get("claim", ""),
         )
-    except ValueError:
-        return _refused(request, session, ApplicationError(_("That result does not exist.")))
-    except ApplicationError as exc:
-        return _refused(request, session, exc)
-    return _log(request, session) if _is_htmx(request) else redirect(_page_url(session.pk) + "#log")
+    except (ValueError, ApplicationError) as exc:
+        message = exc.message if isinstance(exc, ApplicationError) else _("That result does not exist.")
+        status = exc.status_code if isinstance(exc, ApplicationError) else 400
+        if _is_htmx(request):
+            return _log(request, session, error=message, status=status)
+        return _back_to_page(request, session, error=message)
+    return _log(request, session) if _is_htmx(request) else _back_to_page(request, session)
 
 
 @login_required
@@ -165,27 +211,23 @@ def research_draft(request, session_id: int):
 
 
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def research_submit(request, session_id: int):
     session = _session_or_404(request, session_id)
     if session is None:
-        return render(request, "frontend/research/none.html", {"missing": True}, status=404)
+        return _missing(request)
+    if request.method == "GET":
+        return redirect(_page_url(session.pk))
     outcome = OUTCOMES.get(request.POST.get("outcome", ""))
     text = request.POST.get("text", "")
     if outcome is None:
-        return _render(request, session, error=_("Choose an outcome."), status=400, draft=text)
+        return _back_to_page(request, session, error=_("Choose an outcome."), draft=text)
     try:
         research_outcome_submit(session=session, worker=request.user, outcome=outcome, text=text)
-    except ApplicationError as exc:
-        if outcome == Rewrite.Outcome.REWRITTEN and len(text) <= max_rewrite_chars():
-            try:  # keep what was typed: a refused submit never loses the rewrite
-                research_draft_save(session=session, worker=request.user, text=text)
-            except ApplicationError:
-                pass
-        return _render(request, session, error=exc.message, status=exc.status_code, draft=text)
+    except ApplicationError as exc:  # never loses the rewrite: saved as the draft when it fits, and back in the box
+        return _back_to_page(request, session, error=exc.message, draft=_posted_draft(request, session))
     messages.success(request, _("Thanks, your research was saved."))
-    slug = session.task.campaign.slug
-    return redirect(_next_url(slug))
+    return redirect(_next_url(session.task.campaign.slug))
 
 
 def _check_session(request, item_id: int):

@@ -43,23 +43,41 @@ def test_queries_with_and_without_htmx_and_html_shown_as_text(task):
     client, url, session = _open(task)
     plain = client.post(reverse("frontend:research_query", args=[session.pk]), {"query": "tennis"})
     assert plain.status_code == 302 and plain["Location"].startswith(url)
+    repeat = [client.post(reverse("frontend:research_query", args=[session.pk]), {"query": "Eiffel Tower"}, **HX)
+              for _ in range(2)][-1]  # fmt: skip
+    assert "No more results for this query." in repeat.content.decode()
     part = client.post(reverse("frontend:research_query", args=[session.pk]), {"query": f"tennis {XSS}"}, **HX)
     body = part.content.decode()
     assert part.status_code == 200 and body.startswith('<div id="log"') and "#1" in body and "#4" not in body
     assert XSS not in body and "&lt;img src=x onerror=alert(1)&gt;" in body
     syntax = client.post(reverse("frontend:research_query", args=[session.pk]), {"query": 'title:"(AND OR'}, **HX)
     assert syntax.status_code == 200  # query syntax is plain text for the search, never an error
-    assert session.queries.count() == 3
+    assert session.queries.count() == 5
 
 
 def test_a_huge_or_empty_query_is_refused_with_the_draft_kept(task):
     client, url, session = _open(task)
     client.post(reverse("frontend:research_draft", args=[session.pk]), {"text": "my draft"}, **HX)
-    huge = client.post(reverse("frontend:research_query", args=[session.pk]), {"query": "x" * 100_000})
-    assert huge.status_code == 400 and "at most" in huge.content.decode() and "my draft" in huge.content.decode()
+    huge = client.post(reverse("frontend:research_query", args=[session.pk]), {"query": "x" * 100_000}, follow=True)
+    html = huge.content.decode()
+    assert huge.redirect_chain[-1][0].startswith(url) and "at most" in html and "my draft" in html
     empty = client.post(reverse("frontend:research_query", args=[session.pk]), {"query": "  "}, **HX)
     assert empty.status_code == 400 and "characters of text" in empty.content.decode()
     assert not session.queries.exists()
+
+
+def test_without_javascript_a_search_keeps_what_is_typed_in_the_rewrite_box(task):
+    client, url, session = _open(task)
+    typed = "Nadal has 22 titles, I think"
+    r = client.post(reverse("frontend:research_query", args=[session.pk]), {"query": "tennis", "text": typed})
+    assert r.status_code == 302 and r["Location"].startswith(url)
+    assert typed in client.get(r["Location"]).content.decode() and session.queries.count() == 1
+    refused = client.post(reverse("frontend:research_query", args=[session.pk]), {"query": " ", "text": typed + "!"})
+    page = client.get(refused["Location"]).content.decode()
+    assert typed + "!" in page and "characters of text" in page
+    again = client.get(url).content.decode()
+    assert again.count("characters of text") == 0  # the message is shown once
+    assert client.get(reverse("frontend:research_query", args=[session.pk]))["Location"] == url  # GET: the page
 
 
 def test_autosave_and_its_refusals(task):
@@ -89,14 +107,18 @@ def test_a_citation_never_returned_is_refused_and_the_rewrite_kept_then_a_good_o
     client, url, session = _open(task)
     client.post(reverse("frontend:research_query", args=[session.pk]), {"query": "Rafael Nadal"})
     bad = f"Nadal has 22 titles https://not-returned.example/page {XSS}"
-    r = client.post(reverse("frontend:research_submit", args=[session.pk]), {"outcome": "rewritten", "text": bad})
+    submit = reverse("frontend:research_submit", args=[session.pk])
+    r = client.post(submit, {"outcome": "rewritten", "text": bad}, follow=True)
     html = r.content.decode()
-    assert r.status_code == 400 and "did not return to you" in html
+    assert r.redirect_chain[-1][0].startswith(url) and "did not return to you" in html  # PRG: reload resends nothing
     assert "https://not-returned.example/page" in html and XSS not in html  # kept in the box, as text
     session.refresh_from_db()
     assert "not-returned" in session.draft
-    empty = client.post(reverse("frontend:research_submit", args=[session.pk]), {"outcome": "rewritten", "text": ""})
-    assert empty.status_code == 400 and "cannot be empty" in empty.content.decode()
+    empty = client.post(submit, {"outcome": "rewritten", "text": ""}, follow=True)
+    assert "cannot be empty" in empty.content.decode()
+    huge = client.post(submit, {"outcome": "rewritten", "text": "z" * 100_000}, follow=True)
+    assert "limit is" in huge.content.decode() and "z" * 8000 in huge.content.decode()  # kept, up to twice the limit
+    assert client.get(submit)["Location"] == url
     url_ok = session.queries.get().results[0]["url"]
     good = client.post(
         reverse("frontend:research_submit", args=[session.pk]),
@@ -104,8 +126,8 @@ def test_a_citation_never_returned_is_refused_and_the_rewrite_kept_then_a_good_o
     )
     assert good.status_code == 302
     assert Rewrite.objects.get(task=task).citations.get().url == url_ok
-    again = client.post(reverse("frontend:research_submit", args=[session.pk]), {"outcome": "no_change"})
-    assert again.status_code == 409 and "finished" in again.content.decode()
+    again = client.post(reverse("frontend:research_submit", args=[session.pk]), {"outcome": "no_change"}, follow=True)
+    assert "finished" in again.content.decode() and "readonly" in again.content.decode()
 
 
 def test_marks_with_htmx(task):
@@ -119,9 +141,11 @@ def test_marks_with_htmx(task):
     )
     assert r.status_code == 200 and 'class="result refutes"' in r.content.decode()
     bad = client.post(
-        reverse("frontend:research_mark", args=[session.pk]), {"query_id": "x", "position": 0, "stance": "refutes"}
+        reverse("frontend:research_mark", args=[session.pk]),
+        {"query_id": "x", "position": 0, "stance": "refutes"},
+        **HX,
     )
-    assert bad.status_code == 400
+    assert bad.status_code == 400 and "does not exist" in bad.content.decode()
 
 
 def test_my_tasks_offers_research_but_not_to_the_chatter(task):
