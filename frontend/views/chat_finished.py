@@ -8,7 +8,7 @@ from django.views.decorators.http import require_http_methods
 
 from collection import selectors
 from collection.models import Campaign, ChatSession
-from frontend.views.chat import _session
+from frontend.views.chat import _draft_key, _session
 from recruitment.selectors import visit_for_session, visit_progress
 
 
@@ -49,5 +49,7 @@ def chat_finished(request, session_id: int):
         # "will now be rated" only where rating exists (a campaign of a kind saved before kinds were checked: not)
         "rated": session.sent_for_rating and session.campaign.kind in session.campaign.AVAILABLE_KINDS,
         "completion": _completion(session),
+        # a message sent from a tab that went stale while the chat ended elsewhere: shown to copy, never dropped
+        "unsent": request.session.pop(_draft_key(session.pk), ""),
     }
     return render(request, "frontend/chat/finished.html", context)

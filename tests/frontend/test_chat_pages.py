@@ -186,3 +186,23 @@ def test_three_megabyte_form_post_is_400_not_500(browser, campaign, fake_backend
     r = browser.post(reverse("frontend:chat_send", args=[session.pk]), {"text": "x" * (3 * 1024 * 1024)})
     assert r.status_code == 400
     assert Turn.objects.filter(session=session).count() == 0
+
+
+@pytest.mark.django_db
+def test_a_message_sent_from_a_stale_tab_after_the_chat_finished_elsewhere_is_shown_not_dropped(fake_backend):
+    from django.test import Client
+
+    from collection.services.chat_session import session_finish
+
+    user = UserFactory()
+    session = ChatSessionFactory(worker=user, campaign=CampaignFactory(min_turns=2), turns=2)
+    client = Client()
+    client.force_login(user)
+    session_finish(session_id=session.pk, worker=user)  # "tab A"
+    r = client.post(reverse("frontend:chat_send", args=[session.pk]), {"text": "my careful last words"}, follow=True)
+    html = r.content.decode()
+    assert ChatSession.objects.get(pk=session.pk).status == "finished"
+    assert 'id="unsent"' in html and "my careful last words" in html
+    assert (
+        "my careful last words" not in client.get(reverse("frontend:chat_finished", args=[session.pk])).content.decode()
+    )
