@@ -1,8 +1,12 @@
+import threading
+
 from django.contrib import admin
 from django.urls import reverse
 from django.utils.html import format_html
 
 from recruitment.models import CampaignSettings, Invitation, PanelVisit, PanelWorker
+
+_current = threading.local()  # the request being answered, so the panel link can be shown with this site's host
 
 
 @admin.register(CampaignSettings)
@@ -10,11 +14,21 @@ class CampaignSettingsAdmin(admin.ModelAdmin):
     list_display = ("campaign", "panel_enabled", "ratings_target", "language", "panel_link")
     readonly_fields = ("panel_link",)
 
+    def changeform_view(self, request, *args, **kwargs):
+        _current.request = request
+        return super().changeform_view(request, *args, **kwargs)
+
+    def changelist_view(self, request, *args, **kwargs):
+        _current.request = request
+        return super().changelist_view(request, *args, **kwargs)
+
     @admin.display(description="panel link (append the panel's ids)")
     def panel_link(self, obj: CampaignSettings) -> str:
         if not obj.pk:
             return "-"
         url = reverse("frontend:panel_arrive", args=[obj.campaign.slug])
+        request = getattr(_current, "request", None)
+        url = request.build_absolute_uri(url) if request is not None else url  # what the panel's study page needs
         return format_html(
             "<code>{}?PROLIFIC_PID={{{{%PROLIFIC_PID%}}}}&amp;STUDY_ID={{{{%STUDY_ID%}}}}&amp;"
             "SESSION_ID={{{{%SESSION_ID%}}}}</code><br>or <code>{}?worker_id=…&amp;assignment_id=…</code>",

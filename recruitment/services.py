@@ -120,7 +120,7 @@ def invitation_accept(*, token: str, username: str, password: str) -> AbstractBa
     invitation_usable(token=token)
     invitation = Invitation.objects.select_for_update().get(token=token)
     invitation = invitation_usable(token=invitation.token)  # re-checked under the lock
-    if any(username.startswith(prefix) for prefix in USERNAME_PREFIX.values()):
+    if any(username.lower().startswith(prefix) for prefix in USERNAME_PREFIX.values()):
         raise ApplicationError(_("Usernames starting with 'prolific-' or 'panel-' are kept for panel workers."))
     users = get_user_model().objects
     if users.filter(username__iexact=username).exists():

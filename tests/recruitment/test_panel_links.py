@@ -90,3 +90,12 @@ def test_panel_usernames_cannot_be_taken_by_sign_up(user_factory):
     user_factory(username=f"prolific-{PID}")  # an odd existing account: the panel one gets another name
     _arrive(Client(), panel_campaign(), prolific_query())
     assert PanelWorker.objects.get().user.username.startswith(f"prolific-{PID}-")
+
+
+def test_the_admin_shows_the_panel_link_with_this_sites_host(admin_client):
+    from recruitment.models import CampaignSettings
+    from tests.collection.factories import CampaignFactory
+
+    settings_row = CampaignSettings.objects.create(campaign=CampaignFactory(slug="panel-host"), panel_enabled=True)
+    page = admin_client.get(reverse("admin:recruitment_campaignsettings_change", args=[settings_row.pk]))
+    assert "http://testserver/panel/panel-host/?PROLIFIC_PID={{%PROLIFIC_PID%}}" in page.content.decode()
