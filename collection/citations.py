@@ -34,3 +34,8 @@ def citations_in(text: str) -> list[CitedUrl]:
             seen.add(c.url)
             out.append(c)
     return out
+
+
+def citations_as_text(text: str) -> str:
+    """The text as a reader sees it: `[word](url)` becomes `word (url)` (the page shows it as plain text)."""
+    return _INLINE.sub(lambda m: f"{m.group(1)} ({m.group(2)})", text)

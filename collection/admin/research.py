@@ -63,6 +63,13 @@ class CorpusIndexAdmin(admin.ModelAdmin):
         obj._state.adding = False
         self.message_user(request, f"Indexing {build.label} was queued; reload this page to follow its progress.")
 
+    def response_add(self, request, obj, post_url_continue=None):
+        """To the build's page (its progress bar), without Django's "added successfully" beside "queued"."""
+        from django.http import HttpResponseRedirect
+        from django.urls import reverse
+
+        return HttpResponseRedirect(reverse("admin:collection_corpusindex_change", args=[obj.pk]))
+
 
 class CitationInline(ReadOnlyInline):
     model = Citation

@@ -30,8 +30,13 @@ class CorpusIndex(models.Model):
         return self.label
 
     @property
+    def version(self) -> int:
+        """1 for the first build of this name, 2 for the next..."""
+        return CorpusIndex.objects.filter(name=self.name, pk__lte=self.pk).count()
+
+    @property
     def label(self) -> str:
-        return f"{self.name} v{self.pk}"
+        return f"{self.name} v{self.version}"
 
     @property
     def percent(self) -> int:

@@ -78,6 +78,10 @@ class ToolQuery(models.Model):
 
     class Meta:
         ordering = ["session", "created_at", "id"]
+        verbose_name_plural = "tool queries"
+
+    def __str__(self) -> str:
+        return f"query {self.pk}: {self.query[:60]}"
 
 
 class ResultMark(models.Model):
@@ -92,6 +96,9 @@ class ResultMark(models.Model):
     stance = models.CharField(max_length=10, choices=Stance.choices)
     claim = models.CharField(max_length=500, blank=True, help_text="which claim, in the worker's words")
     updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"{self.stance}: result {self.position + 1} of query {self.query_id}"
 
     class Meta:
         constraints = [
@@ -138,3 +145,6 @@ class Citation(models.Model):
 
     class Meta:
         ordering = ["rewrite", "position"]
+
+    def __str__(self) -> str:
+        return f"citation {self.position + 1} of rewrite {self.rewrite_id}: {self.url[:80]}"

@@ -16,3 +16,11 @@ def amount(campaign, turns: int) -> str:
 def length_range(campaign) -> str:
     """ "14–30 turns" or "5–10 exchanges" """
     return campaign.length_range
+
+
+@register.filter
+def cited(text: str) -> str:
+    """A (rewritten) reply with its inline citations `[word](url)` shown as `word (url)`, as plain text."""
+    from collection.citations import citations_as_text
+
+    return citations_as_text(str(text))

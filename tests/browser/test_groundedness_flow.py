@@ -61,7 +61,7 @@ def test_research_cite_submit_and_judge_correct_as_another_worker(live_server, p
         page.check("#q-claim input[value=no]")
         page.click("#rate-form button[type=submit]")
         page.wait_for_load_state()
-    assert "Grand Slam [titles]" in page.locator("#rated-turn").inner_text()
+    assert f"Grand Slam titles ({url})" in page.locator("#rated-turn").inner_text()  # the citation, as text
     page.fill("#check-query", "Rafael Nadal")
     page.press("#check-query", "Enter")
     page.wait_for_selector("#check-log li.query")

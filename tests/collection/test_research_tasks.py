@@ -154,3 +154,14 @@ def test_a_ready_index_whose_folder_is_gone_and_a_retrieval_backend_that_is_down
     with pytest.raises(Unavailable, match="Search is not available"):
         research_query_run(session=session, query="Rafael Nadal")
     assert not session.queries.exists()  # nothing logged that the worker never saw
+
+
+def test_citations_are_found_inline_and_bare_and_read_as_text():
+    from collection.citations import citations_as_text, citations_in
+
+    text = "Nadal [won 22](https://a.example/x) titles, see https://b.example/y. Again [here](https://a.example/x)."
+    assert [(c.url, c.anchor) for c in citations_in(text)] == [
+        ("https://a.example/x", "won 22"),
+        ("https://b.example/y", ""),
+    ]
+    assert citations_as_text(text).startswith("Nadal won 22 (https://a.example/x) titles")

@@ -112,7 +112,7 @@ def test_an_admin_builds_an_index_and_the_workbench_names_it(tmp_path, settings,
     task = research_tasks()[0]
     session = research_task_claim(campaign=task.campaign, worker=UserFactory()).session
     logged = research_query_run(session=session, query="zorblax")
-    assert logged.results and logged.index_label == f"wiki-2026 v{build.pk} (5 passages)"
+    assert logged.results and logged.index_label == "wiki-2026 v1 (5 passages)"  # the first build of that name
 
 
 def test_a_corpus_with_a_bad_line_fails_the_build_with_its_sentence(tmp_path, settings):
