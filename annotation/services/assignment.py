@@ -22,12 +22,13 @@ import psycopg
 from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_noop
 
 from annotation.models import ItemSkip, Label, Lease
 from annotation.services import assignment_sql as sql
 from config.api_errors import ApplicationError, Forbidden, NotFound, Unavailable
 
-BUSY = "Rating work is being handed out to other raters this very moment. Please try again in a second."
+BUSY = gettext_noop("Rating work is being handed out to other raters this very moment. Please try again in a second.")
 
 
 class WarningNotRead(Forbidden):
@@ -35,7 +36,7 @@ class WarningNotRead(Forbidden):
 
     def __init__(self, *, campaign_id: int, warning: str):
         super().__init__(
-            "This campaign's responses may be upsetting: read its content warning first.",
+            gettext("This campaign's responses may be upsetting: read its content warning first."),
             extra={"code": "content_warning", "warning": warning, "campaign_id": campaign_id},
         )
 
@@ -47,8 +48,11 @@ class DailyCapReached(ApplicationError):
 
     def __init__(self, *, cap: int, today: int, retry_after: int):
         super().__init__(
-            f"You rated {today} items of this campaign today; its daily limit is {cap}. Thank you! Come back "
-            "tomorrow (UTC).",
+            gettext(
+                "You rated %(today)s items of this campaign today; its daily limit is %(cap)s. Thank you! Come back "
+                "tomorrow (UTC)."
+            )
+            % {"today": today, "cap": cap},
             extra={"code": "daily_cap", "cap": cap, "today": today},
         )
         self.retry_after = retry_after
@@ -63,7 +67,7 @@ class ClaimBusy(Unavailable):
     submits for LAMDA_CLAIM_BUSY_SECONDS: 503 + Retry-After, not a false "no work left"."""
 
     def __init__(self):
-        super().__init__(BUSY, retry_after=1, extra={"code": "busy"})
+        super().__init__(gettext(BUSY), retry_after=1, extra={"code": "busy"})
 
 
 @dataclass(frozen=True)
@@ -132,7 +136,7 @@ def rater_lock(cursor, *, rater_id: int) -> None:
     """Lock 1: the rater's auth_user row, for the rest of the transaction (one rater's claims run one at a time)."""
     cursor.execute(sql.RATER_LOCK, {"rater": rater_id})
     if cursor.fetchone() is None:
-        raise NotFound("No such rater.")
+        raise NotFound(gettext("No such rater."))
 
 
 def held_lease(cursor, *, rater_id: int, now: datetime) -> Lease | None:
@@ -231,7 +235,7 @@ def assignment_release(*, rater_id: int, item_id: int) -> None:
     again."""
     deleted, _ = Lease.objects.filter(rater_id=rater_id, item_id=item_id).delete()
     if not deleted:
-        raise NotFound("You hold no lease on this item.")
+        raise NotFound(gettext("You hold no lease on this item."))
     ItemSkip.objects.get_or_create(item_id=item_id, rater_id=rater_id)
 
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from django.db import connection, transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from annotation.forms import answers_check, form_spec, remember_item, remembered_item
 from annotation.models import Label, RatingItem
@@ -65,7 +66,7 @@ def _checked(*, rater_id: int, item_id: int, answers: object) -> dict:
     """The parameters of the submit statements, once the item exists, is not the rater's own chat and the answers
     fit its form (404 / 403 / 400 before any lock is taken)."""
     if not 0 < item_id <= BIGINT_MAX:  # an id PostgreSQL could not even compare: no such item
-        raise NotFound(f"Rating item {item_id} does not exist.")
+        raise NotFound(gettext("Rating item %(n)s does not exist.") % {"n": item_id})
     params = {"rater": rater_id, "item": item_id, "now": timezone.now()}
     row = remembered_item(item_id)
     if row is None:  # not claimed through this process: ask the database
@@ -73,10 +74,10 @@ def _checked(*, rater_id: int, item_id: int, answers: object) -> dict:
             cursor.execute(sql.ITEM_FORM, params)
             row = cursor.fetchone()
         if row is None:
-            raise NotFound(f"Rating item {item_id} does not exist.")
+            raise NotFound(gettext("Rating item %(n)s does not exist.") % {"n": item_id})
         remember_item(item_id, *row)
     if row[1] == rater_id:
-        raise Forbidden("You cannot rate turns from your own chat.")
+        raise Forbidden(gettext("You cannot rate turns from your own chat."))
     params["clean"] = answers_check(form_spec(row[0]), answers)
     params["answers"] = json.dumps(params["clean"], sort_keys=True)
     return params
@@ -179,7 +180,9 @@ def _without_lease(params: dict) -> Submission:
             cursor.execute(sql.ITEM_LOCK, params)
             if item_quota_used(item_id=params["item"], now=params["now"], exclude_rater_id=params["rater"]) >= required:
                 raise Conflict(
-                    "Your lease on this item expired and the item went to other raters; ask for your next item."
+                    gettext(
+                        "Your lease on this item expired and the item went to other raters; ask for your next item."
+                    )
                 )
             cursor.execute(sql.LABEL_STORE, {**params, "lease": lease_id, "leased_at": leased_at})
             return _submitted(params, cursor.fetchone())
@@ -194,10 +197,10 @@ def _refusal_or_repeat(params: dict) -> Submission:
     if existing is not None:
         if existing.answers == params["clean"]:
             return Submission(label=existing, created=False, item_complete=item.status == RatingItem.Status.COMPLETE)
-        raise Conflict("You already rated this item with different answers; a label cannot be changed.")
+        raise Conflict(gettext("You already rated this item with different answers; a label cannot be changed."))
     if item.status == RatingItem.Status.COMPLETE:
-        raise Conflict("This item already has all its labels.")
-    raise Forbidden("You hold no lease on this item (it may have expired): ask for your next item first.")
+        raise Conflict(gettext("This item already has all its labels."))
+    raise Forbidden(gettext("You hold no lease on this item (it may have expired): ask for your next item first."))
 
 
 def _enqueue_aggregation(item_id: int) -> None:

@@ -4,6 +4,7 @@ demographics (docs/safety.md)."""
 from __future__ import annotations
 
 from django.db import IntegrityError, transaction
+from django.utils.translation import gettext
 
 from annotation.models import Demographics, WarningAck
 from config.api_errors import ApplicationError
@@ -28,12 +29,18 @@ def demographics_save(*, rater_id: int, answers: dict[str, object]) -> Demograph
     fields or values -> 400 naming them; nothing is saved then."""
     unknown = sorted(set(answers) - set(Demographics.FIELDS))
     if unknown:
-        raise ApplicationError(f"{unknown[0]}: not a demographics question ({', '.join(Demographics.FIELDS)}).")
+        raise ApplicationError(
+            gettext("%(key)s: not a demographics question (%(keys)s).")
+            % {"key": unknown[0], "keys": ", ".join(Demographics.FIELDS)}
+        )
     clean = {}
     for field in Demographics.FIELDS:
         value = answers.get(field) or ""
         if value and (not isinstance(value, str) or value not in _choices(field)):
-            raise ApplicationError(f"{field}: {value!r} is not one of {', '.join(sorted(_choices(field)))}.")
+            raise ApplicationError(
+                gettext("%(key)s: %(value)s is not one of %(choices)s.")
+                % {"key": field, "value": repr(value), "choices": ", ".join(sorted(_choices(field)))}
+            )
         clean[field] = value
     demographics, _ = Demographics.objects.update_or_create(rater_id=rater_id, defaults=clean)
     return demographics
