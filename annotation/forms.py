@@ -203,9 +203,8 @@ def shipped_form(slug: str) -> RatingForm | None:
     if form is not None:
         return form
     from django.db import IntegrityError, transaction
-    from django.utils import timezone
 
-    from annotation.form_seeds import FORMS
+    from annotation.form_seeds import FORMS, install
     from annotation.models import Question
 
     spec = next((f for f in FORMS if f["slug"] == slug), None)
@@ -213,21 +212,9 @@ def shipped_form(slug: str) -> RatingForm | None:
         return None
     try:
         with transaction.atomic():
-            form = RatingForm.objects.create(
-                slug=slug,
-                name=spec["name"],
-                kind=spec["kind"],
-                rule=spec["rule"],
-                shows_toolset=spec.get("shows_toolset", False),
-            )
-            version = FormVersion.objects.create(form=form, number=1, note="shipped with the platform")
-            for position, q in enumerate(spec["questions"]):
-                Question.objects.create(version=version, position=position, **q)
-            version.published_at = timezone.now()
-            version.save(update_fields=["published_at"])
+            return install(spec, RatingForm=RatingForm, FormVersion=FormVersion, Question=Question)
     except IntegrityError:  # made concurrently
-        form = RatingForm.objects.get(slug=slug)
-    return form
+        return RatingForm.objects.get(slug=slug)
 
 
 def form_for_campaign(campaign) -> FormVersion:

@@ -8,33 +8,11 @@ from django.db import migrations, models
 
 def seed_forms(apps, schema_editor):
     """The forms the platform ships with (annotation/form_seeds.py), version 1 of each, published."""
-    from django.utils import timezone
+    from annotation.form_seeds import FORMS_AT_0003, install
 
-    from annotation.form_seeds import FORMS_AT_0003 as FORMS
-
-    RatingForm = apps.get_model("annotation", "RatingForm")
-    FormVersion = apps.get_model("annotation", "FormVersion")
-    Question = apps.get_model("annotation", "Question")
-    for spec in FORMS:
-        form, _ = RatingForm.objects.get_or_create(
-            slug=spec["slug"], defaults={"name": spec["name"], "kind": spec["kind"], "rule": spec["rule"]}
-        )
-        version, created = FormVersion.objects.get_or_create(
-            form=form, number=1, defaults={"note": "shipped with the platform", "published_at": timezone.now()}
-        )
-        if created:
-            for position, q in enumerate(spec["questions"]):
-                Question.objects.create(
-                    version=version,
-                    position=position,
-                    key=q["key"],
-                    title=q["title"],
-                    help_text=q.get("help_text", ""),
-                    details=q.get("details", []),
-                    choices=[["yes", "Yes"], ["no", "No"], ["maybe", "Maybe"]],
-                    asked_if_key=q.get("asked_if_key", ""),
-                    asked_if_value=q.get("asked_if_value", ""),
-                )
+    models = {name: apps.get_model("annotation", name) for name in ("RatingForm", "FormVersion", "Question")}
+    for spec in FORMS_AT_0003:
+        install(spec, **models)
 
 
 def existing_work_on_quality_v1(apps, schema_editor):
