@@ -25,6 +25,7 @@ from collection.services.chat_session import session_finish, session_start
 from collection.services.consent import consent_accept
 from collection.services.flags import turn_flag
 from config.api_errors import ApplicationError, NotFound
+from frontend.views.drafts import kept_for_the_box
 
 
 def _session(request, session_id: int) -> ChatSession:
@@ -137,11 +138,9 @@ def _draft_key(session_id: int) -> str:
 def _draft_keep(request, session_id: int, text: str) -> str:
     """Keep an unsent message for the chat's next page (the box shows it again). A draft longer than twice the
     limit is cut there (the session is no store for megabytes); the returned note says so."""
-    keep = 2 * settings.LAMDA_MAX_MESSAGE_CHARS
-    request.session[_draft_key(session_id)] = text[:keep]
-    if len(text) > keep:
-        return " " + _("Only its first %(n)d characters are kept in the box.") % {"n": keep}
-    return ""
+    kept, note = kept_for_the_box(text, settings.LAMDA_MAX_MESSAGE_CHARS)
+    request.session[_draft_key(session_id)] = kept
+    return f" {note}" if note else ""
 
 
 def _after_write(request, session_id: int, *, error: str = "", draft: str = "", status: int = 200, **flags):

@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 import toolset
-from annotation.selectors import item_for_rater, item_turn
+from annotation.selectors import item_for_rater, item_turn_id
 from collection.models import Rewrite
 from collection.research_selectors import check_session_for, logged_queries, workbench_get
 from collection.selectors import campaign_get
@@ -28,6 +28,7 @@ from collection.services.research_tasks import (
     workbench_session_get,
 )
 from config.api_errors import ApplicationError, Forbidden, NotFound
+from frontend.views.drafts import kept_for_the_box
 
 OUTCOMES = {
     "rewritten": Rewrite.Outcome.REWRITTEN,
@@ -107,13 +108,12 @@ def _back_to_page(request, session, *, error: str = "", draft: str | None = None
     """End a plain (no-JS) POST in a redirect to the task's own page (a reload never resends), carrying the
     message, what was typed in the rewrite box (up to twice the limit) and a refused query in the session."""
     if error or draft is not None or query:
-        limit = 2 * max_rewrite_chars()
-        cut = draft is not None and len(draft) > limit
-        if cut:
-            error = f"{error} " + _("Only the first %(n)s characters of your text are kept here.") % {"n": limit}
+        note = ""
+        if draft is not None:
+            draft, note = kept_for_the_box(draft, max_rewrite_chars())
         request.session[_stash_key(session.pk)] = {
-            "error": error.strip(),
-            "draft": draft[:limit] if draft is not None else None,
+            "error": f"{error} {note}".strip(),
+            "draft": draft,
             "query": query[: toolset.MAX_QUERY_CHARS],
         }
     return redirect(_page_url(session.pk) + ("#page-error" if error else "#log"))
@@ -138,7 +138,7 @@ def _posted_draft(request, session) -> str | None:
 def research_page(request, session_id: int):
     session = _session_or_404(request, session_id)
     if session is None:
-        return render(request, "frontend/research/none.html", {"missing": True}, status=404)
+        return _missing(request)
     stash = request.session.pop(_stash_key(session.pk), None) or {}
     return _render(
         request, session, error=stash.get("error", ""), draft=stash.get("draft"), query=stash.get("query", "")
@@ -235,8 +235,7 @@ def _check_session(request, item_id: int):
     view = item_for_rater(item_id=item_id, rater_id=request.user.pk)  # NotFound / Forbidden when not theirs
     if not view.form.shows_toolset:
         raise Forbidden(_("This question does not use the search."))
-    turn_id, _rewritten = item_turn(item_id=item_id)
-    return check_session_open(worker=request.user, turn_id=turn_id)
+    return check_session_open(worker=request.user, turn_id=item_turn_id(item_id=item_id))
 
 
 @login_required
@@ -262,6 +261,6 @@ def check_context(request, view) -> dict:
     """What the rating page needs for its search box: the rater's earlier queries on this item's reply."""
     if not view.form.shows_toolset:
         return {}
-    found = item_turn(item_id=view.item_id)
-    session = check_session_for(worker=request.user, turn_id=found[0]) if found else None
+    turn_id = item_turn_id(item_id=view.item_id)
+    session = check_session_for(worker=request.user, turn_id=turn_id) if turn_id else None
     return {"check_queries": logged_queries(session=session) if session else [], "max_query": toolset.MAX_QUERY_CHARS}
