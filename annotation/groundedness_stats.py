@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import pandas as pd
 from django.db.models import Count, Q
 
-from annotation.forms import CORRECTNESS_FORM_SLUG, DEFAULT_FORM_SLUGS
+from annotation.forms import CORRECTNESS_FORM_SLUG, form_for_campaign
 from annotation.models import Aggregate, Label, RatingItem
 from annotation.rules import ClaimCheckRule, CorrectMajorityRule, GroundednessEvalRule
 from collection.models import Campaign, ResearchTask, Rewrite
@@ -64,9 +64,11 @@ class GroundednessStats:
     evaluations: list[Evaluation]
 
 
-def _verdict_counts(items, rule_version: str) -> dict[str, int]:
+def _verdict_counts(items, rule_name: str) -> dict[str, int]:
+    """Positive verdicts per attribute of `items` under any version of the rule (its versions start "<name>/"),
+    and under "_n" how many items have verdicts."""
     rows = (
-        Aggregate.objects.filter(item__in=items, rule_version__startswith=rule_version.split("/")[0] + "/")
+        Aggregate.objects.filter(item__in=items, rule_version__startswith=f"{rule_name}/")
         .values("attribute")
         .annotate(n=Count("id"), pos=Count("id", filter=Q(positive=True)))
     )
@@ -86,9 +88,7 @@ def _alpha(items, key: str) -> float | None:
 
 def groundedness_stats(*, campaign: Campaign) -> GroundednessStats:
     items = RatingItem.objects.filter(campaign=campaign)
-    checks = items.filter(
-        form__slug=campaign.rating_form.slug if campaign.rating_form else DEFAULT_FORM_SLUGS["groundedness"]
-    )
+    checks = items.filter(form_id=form_for_campaign(campaign).form_id)  # the campaign's claim-check form
     v = _verdict_counts(checks, ClaimCheckRule.name)
     routing = Routing(
         items=checks.count(),
@@ -109,7 +109,7 @@ def groundedness_stats(*, campaign: Campaign) -> GroundednessStats:
     per_session = list(rewrites.annotate(q=Count("session__queries")).values_list("q", flat=True))
     qps = (statistics.mean(per_session), statistics.median(per_session)) if per_session else None
     judged = items.filter(form__slug=CORRECTNESS_FORM_SLUG)
-    c = _verdict_counts(judged, CorrectMajorityRule.version)
+    c = _verdict_counts(judged, CorrectMajorityRule.name)
     correctness = {
         "items": judged.count(),
         "aggregated": c["_n"],
@@ -134,6 +134,6 @@ def evaluation_stats(*, campaign: Campaign) -> list[Evaluation]:
     """Groundedness, informativeness and citation accuracy of each evaluation form attached to any campaign."""
     out = []
     for form in campaign.evaluation_forms.filter(rule=GroundednessEvalRule.name):
-        v = _verdict_counts(RatingItem.objects.filter(campaign=campaign, form=form), GroundednessEvalRule.version)
+        v = _verdict_counts(RatingItem.objects.filter(campaign=campaign, form=form), GroundednessEvalRule.name)
         out.append(Evaluation(form.name, v["_n"], v.get("claim", 0), v.get("correct", 0), v.get("cited", 0)))
     return out

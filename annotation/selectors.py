@@ -64,10 +64,9 @@ def item_dialog(*, item_id: int) -> tuple[Campaign, FormSpec, list[DialogTurn]]:
     return campaign, form_spec(rows[0][2]), [DialogTurn(*row[4:]) for row in rows]
 
 
-def item_turn(*, item_id: int) -> tuple[int, bool] | None:
-    """(the rated turn's id, whether a rewrite of it is what is judged) of an item, or None."""
-    row = RatingItem.objects.filter(pk=item_id).values_list("turn_id", "rewrite_id").first()
-    return None if row is None else (row[0], row[1] is not None)
+def item_turn_id(*, item_id: int) -> int | None:
+    """The id of the turn an item rates, or None when there is no such item."""
+    return RatingItem.objects.filter(pk=item_id).values_list("turn_id", flat=True).first()
 
 
 def item_for_rater(*, item_id: int, rater_id: int) -> RaterItemView:

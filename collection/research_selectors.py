@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import QuerySet
+from django.db.models import Count, Q, QuerySet
+from django.utils import timezone
 from django.utils.translation import gettext
 
 from collection.models import Campaign, CorpusIndex, ResearchSession, ResearchTask, ToolQuery, Turn
@@ -108,9 +109,6 @@ def workbench_get(*, session: ResearchSession) -> Workbench:
 def research_queues_for(worker) -> list[dict]:
     """Open groundedness campaigns with how many research tasks this worker could take now (not from their own
     chats, not held by someone else) and whether they hold one."""
-    from django.db.models import Count, Q
-    from django.utils import timezone
-
     now = timezone.now()
     free = Q(research_tasks__lease_expires_at__isnull=True) | Q(research_tasks__lease_expires_at__lte=now)
     rows = (

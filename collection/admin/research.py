@@ -3,6 +3,8 @@ their outcomes (read-only: they are what researchers did; counts and verdicts fo
 
 from django import forms
 from django.contrib import admin
+from django.http import HttpResponseRedirect
+from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.text import slugify
 
@@ -65,9 +67,6 @@ class CorpusIndexAdmin(admin.ModelAdmin):
 
     def response_add(self, request, obj, post_url_continue=None):
         """To the build's page (its progress bar), without Django's "added successfully" beside "queued"."""
-        from django.http import HttpResponseRedirect
-        from django.urls import reverse
-
         return HttpResponseRedirect(reverse("admin:collection_corpusindex_change", args=[obj.pk]))
 
 

@@ -2,7 +2,7 @@ from django.contrib.admin.views.decorators import staff_member_required
 from django.http import Http404
 from django.shortcuts import render
 
-from annotation.forms import form_for_campaign, form_spec
+from annotation.forms import NoForm, form_for_campaign, form_spec
 from annotation.groundedness_stats import evaluation_stats, groundedness_stats
 from annotation.rules import NoRule
 from annotation.safety_stats import safety_overview, safety_stats
@@ -31,7 +31,7 @@ def campaign_stats_page(request, slug: str):
             context = {"stats": stats, "safety": safety_stats(campaign=campaign, with_groups=groups), "groups": groups}
             context["evaluations"] = evaluation_stats(campaign=campaign)
             return render(request, "frontend/campaign/safety_stats.html", context)
-    except NoRule as exc:  # a campaign of a kind that is not rated yet: say so, never a 500
+    except (NoRule, NoForm) as exc:  # a campaign of a kind that is not rated yet: say so, never a 500
         context = {"campaign": campaign, "message": exc.message}
         return render(request, "frontend/campaign/stats_unavailable.html", context, status=exc.status_code)
     titles = {q.key: q.title for q in form_spec(form_for_campaign(campaign).pk).questions}
