@@ -16,6 +16,7 @@ from annotation.models import Aggregate, Demographics, Label, Lease, RatingItem
 from annotation.rules import rule_for_campaign
 from collection.models import Campaign
 from config.api_errors import Forbidden, NotFound
+from config.prepared_sql import sql_cursor
 
 
 class DialogTurn(NamedTuple):
@@ -52,9 +53,10 @@ ORDER BY t.index
 
 def item_dialog(*, item_id: int) -> tuple[Campaign, FormSpec, list[DialogTurn]]:
     """The item's campaign (slug, name), its form and its session's turns up to and including the rated turn
-    (nothing said later, and never the chatter's flags). One plain statement: it runs after every claim, and the
-    ORM spent more time compiling this query than PostgreSQL spends running it (docs/performance.md)."""
-    with connection.cursor() as cursor:
+    (nothing said later, and never the chatter's flags). One plain statement, prepared once per connection: it
+    runs after every claim, and the ORM spent more time compiling this query than PostgreSQL spends running it
+    (docs/performance.md)."""
+    with sql_cursor() as cursor:
         cursor.execute(_DIALOG_SQL, [item_id])
         rows = cursor.fetchall()
     if not rows:

@@ -7,6 +7,7 @@ from django.db import connection
 from django.db.models import QuerySet
 
 from config.api_errors import Conflict
+from config.prepared_sql import sql_cursor
 
 _KEY = re.compile(r"^[-a-zA-Z0-9_]+$")
 
@@ -55,11 +56,17 @@ class AggregationRule(ABC):
         """SELECT of (item_id, attribute, positive, yes_count, label_count, score) from `votes` (a subquery), and
         the parameters it uses (all before the subquery)."""
 
-    def aggregate(self, *, items: QuerySet, form_version_id: int) -> int:
-        """Write (insert or replace) this rule's Aggregate rows for `items`; return how many rows were written."""
+    def aggregate(self, *, items: QuerySet | list[int], form_version_id: int) -> int:
+        """Write (insert or replace) this rule's Aggregate rows for `items` (rating items, or their ids: one item's
+        aggregation after its last label does not compile a queryset); return how many rows were written."""
         from annotation.models import Label
 
-        item_sql, item_params = items.values("pk").query.sql_with_params()
+        if isinstance(items, QuerySet):
+            item_sql, item_params = items.values("pk").query.sql_with_params()
+            cursor_for = connection.cursor
+        else:  # the same text for every item of a rule: prepared once per connection
+            item_sql, item_params = ", ".join(["%s"] * len(items)) or "NULL", list(items)
+            cursor_for = sql_cursor
         votes = (
             f"SELECT item_id, count(*) AS label_count, {self.vote_columns()} FROM {Label._meta.db_table}"
             f" WHERE item_id IN ({item_sql}) GROUP BY item_id"
@@ -75,6 +82,6 @@ class AggregationRule(ABC):
                 yes_count = EXCLUDED.yes_count, label_count = EXCLUDED.label_count, score = EXCLUDED.score,
                 computed_at = EXCLUDED.computed_at
         """
-        with connection.cursor() as cursor:
+        with cursor_for() as cursor:
             cursor.execute(sql, [self.version, form_version_id, *row_params, *item_params])
             return cursor.rowcount

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import functools
+
 from django.db import connection, transaction
 from django.utils import timezone
 
@@ -7,6 +9,7 @@ from annotation.models import FormVersion, RatingItem
 from annotation.rules import rule_for_campaign
 from annotation.services.groundedness import after_aggregation
 from collection.models import Campaign
+from config.prepared_sql import sql_cursor
 
 
 @transaction.atomic
@@ -21,10 +24,9 @@ def item_aggregate(*, item_id: int) -> bool:
     if status != RatingItem.Status.COMPLETE:
         return False
     rule = rule_for_campaign(campaign, FormVersion(pk=form_version_id))
-    items = RatingItem.objects.filter(pk=item_id)
-    rule.aggregate(items=items, form_version_id=form_version_id)
-    after_aggregation(rule, items)
-    with connection.cursor() as cursor:
+    rule.aggregate(items=[item_id], form_version_id=form_version_id)
+    after_aggregation(rule, [item_id])
+    with sql_cursor() as cursor:
         cursor.execute(_MARK_AGGREGATED, [timezone.now(), item_id])
     return True
 
@@ -34,13 +36,8 @@ _MARK_AGGREGATED = f"UPDATE {RatingItem._meta.db_table} SET aggregated_at = %s W
 
 def _item_campaign(item_id: int) -> tuple[str, int, Campaign]:
     """(status, form version id, campaign) of an item, in one statement; RatingItem.DoesNotExist if none."""
-    fields = Campaign._meta.concrete_fields
-    columns = ", ".join(f"c.{connection.ops.quote_name(f.column)}" for f in fields)
-    query = (
-        f"SELECT i.status, i.form_version_id, {columns} FROM {RatingItem._meta.db_table} i"
-        f" JOIN {Campaign._meta.db_table} c ON c.id = i.campaign_id WHERE i.id = %s"
-    )
-    with connection.cursor() as cursor:
+    query, fields = _item_campaign_query()
+    with sql_cursor() as cursor:
         cursor.execute(query, [item_id])
         row = cursor.fetchone()
     if row is None:
@@ -50,6 +47,18 @@ def _item_campaign(item_id: int) -> tuple[str, int, Campaign]:
         for f, v in zip(fields, row[2:], strict=True)
     ]
     return row[0], row[1], Campaign.from_db(connection.alias, [f.attname for f in fields], values)
+
+
+@functools.cache
+def _item_campaign_query() -> tuple[str, tuple]:
+    """The statement of _item_campaign and the campaign fields it reads, built once per process."""
+    fields = tuple(Campaign._meta.concrete_fields)
+    columns = ", ".join(f"c.{connection.ops.quote_name(f.column)}" for f in fields)
+    query = (
+        f"SELECT i.status, i.form_version_id, {columns} FROM {RatingItem._meta.db_table} i"
+        f" JOIN {Campaign._meta.db_table} c ON c.id = i.campaign_id WHERE i.id = %s"
+    )
+    return query, fields
 
 
 @transaction.atomic

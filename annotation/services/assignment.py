@@ -14,11 +14,9 @@ with the lease insert), fewer than the ORM could say it in.
 from __future__ import annotations
 
 import time
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-import psycopg
 from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
@@ -27,6 +25,7 @@ from django.utils.translation import gettext, gettext_noop
 from annotation.models import ItemSkip, Label, Lease
 from annotation.services import assignment_sql as sql
 from config.api_errors import ApplicationError, Forbidden, NotFound, Unavailable
+from config.prepared_sql import sql_cursor
 
 BUSY = gettext_noop("Rating work is being handed out to other raters this very moment. Please try again in a second.")
 
@@ -74,50 +73,6 @@ class ClaimBusy(Unavailable):
 class Claim:
     lease: Lease
     reused: bool  # True when the rater already held this live lease
-
-
-@contextmanager
-def sql_cursor():
-    """A cursor for these statements on Django's connection (its transaction, its health check, its error types)
-    that binds parameters on the server and prepares each statement once per connection, as psycopg does by
-    default and as the bare-SQL baseline runs them: PostgreSQL plans the candidate query once per connection
-    instead of on every claim. Django turns psycopg's automatic preparation off (prepare_threshold None, for
-    connection poolers); here only these statements are prepared, and settings.LAMDA_SQL_PREPARE = False (e.g.
-    behind PgBouncer in transaction mode before 1.21) turns that off too."""
-    if not settings.LAMDA_SQL_PREPARE:
-        with connection.cursor() as plain:
-            yield plain
-        return
-    connection.close_if_health_check_failed()  # what connection.cursor() does first
-    connection.ensure_connection()
-    raw = connection.connection
-    if raw.prepare_threshold is None:
-        raw.prepare_threshold = 2**31 - 1  # never automatically: only the statements executed with prepare=True
-    with connection.wrap_database_errors, _Prepared(psycopg.Cursor(raw)) as prepared:
-        yield prepared
-
-
-class _Prepared:
-    """The cursor methods these services use, each statement prepared (psycopg keeps up to 100 per connection)."""
-
-    def __init__(self, raw: psycopg.Cursor):
-        self.raw = raw
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.raw.close()
-
-    def execute(self, query: str, params=None) -> None:
-        connection.validate_no_broken_transaction()
-        self.raw.execute(query, params, prepare=True)
-
-    def fetchone(self):
-        return self.raw.fetchone()
-
-    def fetchall(self):
-        return self.raw.fetchall()
 
 
 def item_quota_used(*, item_id: int, now: datetime, exclude_rater_id: int | None = None) -> int:

@@ -16,8 +16,9 @@ from collection.services.research_tasks import research_tasks_create
 CORRECTNESS_RATERS = 3
 
 
-def after_aggregation(rule: AggregationRule, items: QuerySet) -> int:
-    """Follow-up of a rule's verdicts; returns how many research tasks were made (claim checks only)."""
+def after_aggregation(rule: AggregationRule, items: QuerySet | list[int]) -> int:
+    """Follow-up of a rule's verdicts on `items` (rating items, or their ids); returns how many research tasks were
+    made (claim checks only)."""
     if not isinstance(rule, ClaimCheckRule):
         return 0
     routed = Aggregate.objects.filter(

@@ -25,9 +25,9 @@ from annotation.services.assignment import (
     held_lease,
     item_quota_used,
     rater_lock,
-    sql_cursor,
 )
 from config.api_errors import ApplicationError, Conflict, Forbidden, NotFound
+from config.prepared_sql import sql_cursor
 
 logger = logging.getLogger(__name__)
 BIGINT_MAX = 2**63 - 1

@@ -5,8 +5,9 @@ import pytest
 from django.db import DatabaseError, connection, transaction
 
 from annotation.models import Label, Lease
-from annotation.services.assignment import assignment_claim, sql_cursor
+from annotation.services.assignment import assignment_claim
 from annotation.services.labels import label_submit, label_submit_and_claim
+from config.prepared_sql import sql_cursor
 
 pytestmark = pytest.mark.django_db
 
@@ -50,3 +51,23 @@ def test_without_preparing_the_answers_are_the_same(items, raters, settings):
     result = label_submit_and_claim(rater_id=raters[0].pk, item_id=claim.lease.item_id, answers=NO)
     assert result.submission.created and result.claim.lease.item_id == items[1].pk
     assert Label.objects.count() == 1 and Lease.objects.get().item_id == items[1].pk
+
+
+def test_the_dialog_read_and_the_inline_aggregation_are_prepared(items, raters):
+    from annotation.models import Aggregate, RatingItem
+    from annotation.selectors import item_for_lease
+
+    item_id = None
+    for rater in raters[:5]:  # five raters of the item at the head of the queue: the fifth label aggregates it
+        claim = assignment_claim(rater_id=rater.pk)
+        item_id = item_id or claim.lease.item_id
+        assert claim.lease.item_id == item_id
+        item_for_lease(lease=claim.lease)  # what the API answers with each claim
+        label_submit_and_claim(rater_id=rater.pk, item_id=item_id, answers={"sensible": "yes", "specific": "no"})
+    prepared = _prepared_names()
+    assert any("ORDER BY t.index" in s for s in prepared)  # annotation.selectors.item_dialog
+    assert any(s.lstrip().startswith("INSERT INTO annotation_aggregate") for s in prepared)
+    assert any("SET aggregated_at" in s for s in prepared)
+    verdicts = dict(Aggregate.objects.filter(item_id=item_id).values_list("attribute", "positive"))
+    assert verdicts == {"sensible": True, "specific": False, "interesting": False}
+    assert RatingItem.objects.get(pk=item_id).aggregated_at is not None
