@@ -1,3 +1,5 @@
+import re
+
 from rest_framework import serializers
 
 _DATETIME = serializers.DateTimeField()  # one shared instance: formats like every DateTimeField of the API
@@ -120,6 +122,46 @@ class SubmitAndNextInput(serializers.Serializer):
         if unknown:
             raise serializers.ValidationError(f"Unknown field: {unknown[0]} (the answers go in `answers`).")
         return attrs
+
+
+_SLUG = re.compile(r"[-a-zA-Z0-9_]+")  # SlugField's pattern
+_ABSENT = object()
+
+
+def _plain_answer(value) -> bool:
+    """An answer the serializer's CharField would return unchanged: None, or printable ASCII text without
+    surrounding blanks (nothing to trim, no NUL, no surrogate)."""
+    return value is None or (type(value) is str and value.isascii() and value.isprintable() and value == value.strip())
+
+
+def _plain_slug(value) -> bool:
+    return value is _ABSENT or (type(value) is str and _SLUG.fullmatch(value) is not None)
+
+
+def claim_input(data) -> dict:
+    """ClaimInput(data=data).validated_data, the usual body (`{}` or a plain slug) checked directly; anything else
+    goes through the serializer, with its errors. tests/annotation/test_api_input.py holds the two equal."""
+    if type(data) is dict and data.keys() <= {"campaign"} and _plain_slug(campaign := data.get("campaign", _ABSENT)):
+        return {} if campaign is _ABSENT else {"campaign": campaign}
+    return _validated(ClaimInput, data)
+
+
+def submit_and_next_input(data) -> dict:
+    """SubmitAndNextInput(data=data).validated_data, the usual body (plain answers, a plain slug or none) checked
+    directly: the rating path receives thousands a minute, and a DRF serializer deep-copies its fields on every
+    instantiation. Anything else goes through the serializer, with its errors (tests/annotation/test_api_input.py
+    holds the two equal)."""
+    if type(data) is dict and data.keys() <= {"answers", "campaign"}:
+        answers, campaign = data.get("answers"), data.get("campaign", _ABSENT)
+        if type(answers) is dict and all(map(_plain_answer, answers.values())) and _plain_slug(campaign):
+            return {"answers": dict(answers)} | ({} if campaign is _ABSENT else {"campaign": campaign})
+    return _validated(SubmitAndNextInput, data)
+
+
+def _validated(serializer_class, data) -> dict:
+    serializer = serializer_class(data=data)
+    serializer.is_valid(raise_exception=True)
+    return dict(serializer.validated_data)
 
 
 class NoNextOutput(serializers.Serializer):

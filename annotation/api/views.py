@@ -14,8 +14,10 @@ from annotation.api.serializers import (
     StatsOutput,
     SubmitAndNextInput,
     SubmitAndNextOutput,
+    claim_input,
     item_output,
     label_output,
+    submit_and_next_input,
     submit_and_next_output,
 )
 from annotation.selectors import campaign_stats, item_for_lease, item_for_rater
@@ -39,6 +41,18 @@ class RatingPathApi(APIView):
 
     def get_authenticate_header(self, request) -> None:
         return None  # no credentials / a wrong token: 403 like every other endpoint (not the token scheme's 401)
+
+    def perform_content_negotiation(self, request, force=False):
+        """JSON is all these endpoints answer: a request that accepts anything or JSON (or says nothing) skips
+        DRF's parsing of the Accept header; any other Accept goes through DRF's negotiation (406 for text/html
+        alone, as before)."""
+        if request.META.get("HTTP_ACCEPT", "*/*") in _ACCEPTS_JSON:
+            renderer = JSONRenderer()
+            return renderer, renderer.media_type
+        return super().perform_content_negotiation(request, force)
+
+
+_ACCEPTS_JSON = frozenset({"*/*", "application/json"})
 
 
 def _campaign_id(slug: str | None) -> int | None:
@@ -77,9 +91,7 @@ class AssignmentNextApi(RatingPathApi):
         },
     )
     def post(self, request):
-        data = ClaimInput(data=request.data)
-        data.is_valid(raise_exception=True)
-        campaign_id = _campaign_id(data.validated_data.get("campaign"))
+        campaign_id = _campaign_id(claim_input(request.data).get("campaign"))
         claim = assignment_claim(rater_id=request.user.pk, campaign_id=campaign_id)
         if claim is None:
             raise NotFound(NO_WORK, extra={"code": "no_work"})
@@ -139,11 +151,10 @@ class SubmitAndNextApi(RatingPathApi):
         },
     )
     def post(self, request, item_id: int):
-        data = SubmitAndNextInput(data=request.data)
-        data.is_valid(raise_exception=True)
-        campaign_id = _campaign_id(data.validated_data.get("campaign"))
+        data = submit_and_next_input(request.data)
+        campaign_id = _campaign_id(data.get("campaign"))
         result = label_submit_and_claim(
-            rater_id=request.user.pk, item_id=item_id, answers=data.validated_data["answers"], campaign_id=campaign_id
+            rater_id=request.user.pk, item_id=item_id, answers=data["answers"], campaign_id=campaign_id
         )
         view = no_next = None
         if result.claim is not None:
