@@ -16,6 +16,7 @@ behind that many trusted proxies (the same for django-axes' login limit).
 
 from __future__ import annotations
 
+import functools
 import logging
 import math
 import time
@@ -24,11 +25,13 @@ import psycopg
 import redis
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connection, connections
 from rest_framework import exceptions
 from rest_framework.authentication import TokenAuthentication, get_authorization_header
 from rest_framework.settings import api_settings
 from rest_framework.throttling import BaseThrottle
+
+from config.prepared_sql import NEVER_AUTOMATICALLY
 
 logger = logging.getLogger(__name__)
 TOO_MANY_TOKENS = "Too many wrong API tokens from your address."  # DRF adds "Expected available in N seconds."
@@ -180,6 +183,14 @@ def token_user(key: str):
     """The user whose API token is `key`, or None."""
     if not isinstance(key, str) or len(key) > 40:
         return None
+    query, attnames = _token_user_query()
+    row = _first_statement(query, [key])
+    return None if row is None else get_user_model().from_db(DEFAULT_DB_ALIAS, attnames, row)
+
+
+@functools.cache
+def _token_user_query() -> tuple[str, list[str]]:
+    """The token + user statement and the user's field names, built once per process (not per request)."""
     user_model = get_user_model()
     fields = user_model._meta.concrete_fields
     select = ", ".join(f"u.{connection.ops.quote_name(f.column)}" for f in fields)
@@ -187,8 +198,7 @@ def token_user(key: str):
         f"SELECT {select} FROM authtoken_token t JOIN {user_model._meta.db_table} u ON u.id = t.user_id"
         " WHERE t.key = %s"
     )
-    row = _first_statement(query, [key])
-    return None if row is None else user_model.from_db(connection.alias, [f.attname for f in fields], row)
+    return query, [f.attname for f in fields]
 
 
 def _first_statement(query: str, params: list):
@@ -197,13 +207,13 @@ def _first_statement(query: str, params: list):
     one round trip per API request. Outside a transaction the lookup can simply be repeated: on a connection that
     died (the database restarted) it fails, the connection is closed, and it runs again on a new one, as the
     health check would have done (docs/outages.md)."""
-    conn = connection
+    conn = connections[DEFAULT_DB_ALIAS]  # the thread's wrapper, looked up once
     if conn.health_check_enabled and not conn.health_check_done and conn.connection is not None:
         if not conn.in_atomic_block:
             raw_conn = conn.connection
             prepare = settings.LAMDA_SQL_PREPARE  # prepared once per connection, as the rating statements
             if prepare and raw_conn.prepare_threshold is None:  # Django's: never; only ones asked for (sql_cursor)
-                raw_conn.prepare_threshold = 2**31 - 1
+                raw_conn.prepare_threshold = NEVER_AUTOMATICALLY
             try:
                 # psycopg's own cursor (an error here is not a request's), binding on the server as sql_cursor's
                 with psycopg.Cursor(raw_conn) as raw:
