@@ -1,5 +1,11 @@
 """Plain SQL on Django's own connection, each statement prepared once per connection (the rating path's
-statements: annotation/services/assignment_sql.py, the dialog read, the API token lookup; docs/assignment.md).
+statements: annotation/services/assignment_sql.py, the dialog read, one item's inline aggregation;
+docs/assignment.md). The API token lookup prepares itself the same way (config/throttling._first_statement).
+
+psycopg keys its cache of prepared statements (100 per connection) by the text and the parameters' types, and
+picks int2 / int4 / int8 by an integer's value, so a statement can be prepared up to three times as ids grow; and
+psycopg drops every prepared statement of a connection when a transaction on it rolls back (a refused submit, a
+busy claim), so the next request on that connection prepares them again. Neither changes an answer.
 
 Django turns psycopg's automatic preparation off (prepare_threshold None, for connection poolers); here only the
 statements executed through `sql_cursor` are prepared, and settings.LAMDA_SQL_PREPARE = False (e.g. behind

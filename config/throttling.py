@@ -189,7 +189,7 @@ def token_user(key: str):
 
 
 @functools.cache
-def _token_user_query() -> tuple[str, list[str]]:
+def _token_user_query() -> tuple[str, tuple[str, ...]]:
     """The token + user statement and the user's field names, built once per process (not per request)."""
     user_model = get_user_model()
     fields = user_model._meta.concrete_fields
@@ -198,7 +198,7 @@ def _token_user_query() -> tuple[str, list[str]]:
         f"SELECT {select} FROM authtoken_token t JOIN {user_model._meta.db_table} u ON u.id = t.user_id"
         " WHERE t.key = %s"
     )
-    return query, [f.attname for f in fields]
+    return query, tuple(f.attname for f in fields)
 
 
 def _first_statement(query: str, params: list):

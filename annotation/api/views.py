@@ -43,10 +43,12 @@ class RatingPathApi(APIView):
         return None  # no credentials / a wrong token: 403 like every other endpoint (not the token scheme's 401)
 
     def perform_content_negotiation(self, request, force=False):
-        """JSON is all these endpoints answer: a request that accepts anything or JSON (or says nothing) skips
-        DRF's parsing of the Accept header; any other Accept goes through DRF's negotiation (406 for text/html
-        alone, as before)."""
-        if request.META.get("HTTP_ACCEPT", "*/*") in _ACCEPTS_JSON:
+        """JSON is all these endpoints answer: a request whose Accept header is exactly `*/*` or
+        `application/json` (or absent), with no query string (DRF's `?format=` override), skips DRF's parsing
+        of the header; any other goes through DRF's negotiation (406 for text/html alone, 404 for `?format=api`,
+        as before)."""
+        meta = request.META
+        if meta.get("HTTP_ACCEPT", "*/*") in _ACCEPTS_JSON and not meta.get("QUERY_STRING"):
             renderer = JSONRenderer()
             return renderer, renderer.media_type
         return super().perform_content_negotiation(request, force)

@@ -64,7 +64,7 @@ class AggregationRule(ABC):
         if isinstance(items, QuerySet):
             item_sql, item_params = items.values("pk").query.sql_with_params()
             cursor_for = connection.cursor
-        else:  # the same text for every item of a rule: prepared once per connection
+        else:  # the same text for every item of the rule's campaigns: prepared, planned once per connection
             item_sql, item_params = ", ".join(["%s"] * len(items)) or "NULL", list(items)
             cursor_for = sql_cursor
         votes = (

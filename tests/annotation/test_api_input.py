@@ -89,3 +89,14 @@ def test_the_rating_path_still_honours_accept(items, raters, accept, status):
     response = Client(**headers).post("/api/v1/annotation/assignments/next/", {}, content_type="application/json")
     assert response.status_code == status
     assert response["Content-Type"] == "application/json"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("query", "status"), [("?format=json", 201), ("?format=api", 404), ("?format=xml", 404)])
+def test_a_format_override_is_still_negotiated_before_anything_is_claimed(items, raters, query, status):
+    from annotation.models import Lease
+
+    client = Client(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=raters[0]).key}")
+    response = client.post(f"/api/v1/annotation/assignments/next/{query}", {}, content_type="application/json")
+    assert response.status_code == status
+    assert Lease.objects.count() == (1 if status == 201 else 0)

@@ -53,10 +53,12 @@ def test_without_preparing_the_answers_are_the_same(items, raters, settings):
     assert Label.objects.count() == 1 and Lease.objects.get().item_id == items[1].pk
 
 
-def test_the_dialog_read_and_the_inline_aggregation_are_prepared(items, raters):
+@pytest.mark.parametrize("prepare", [True, False])
+def test_the_dialog_read_and_the_inline_aggregation_are_prepared(items, raters, settings, prepare):
     from annotation.models import Aggregate, RatingItem
     from annotation.selectors import item_for_lease
 
+    settings.LAMDA_SQL_PREPARE = prepare  # off: the same answers through Django's own cursor
     item_id = None
     for rater in raters[:5]:  # five raters of the item at the head of the queue: the fifth label aggregates it
         claim = assignment_claim(rater_id=rater.pk)
@@ -65,9 +67,8 @@ def test_the_dialog_read_and_the_inline_aggregation_are_prepared(items, raters):
         item_for_lease(lease=claim.lease)  # what the API answers with each claim
         label_submit_and_claim(rater_id=rater.pk, item_id=item_id, answers={"sensible": "yes", "specific": "no"})
     prepared = _prepared_names()
-    assert any("ORDER BY t.index" in s for s in prepared)  # annotation.selectors.item_dialog
-    assert any(s.lstrip().startswith("INSERT INTO annotation_aggregate") for s in prepared)
-    assert any("SET aggregated_at" in s for s in prepared)
+    for wanted in ("ORDER BY t.index", "INSERT INTO annotation_aggregate", "SET aggregated_at"):  # dialog, rule, mark
+        assert any(wanted in s for s in prepared) == prepare, wanted
     verdicts = dict(Aggregate.objects.filter(item_id=item_id).values_list("attribute", "positive"))
     assert verdicts == {"sensible": True, "specific": False, "interesting": False}
     assert RatingItem.objects.get(pk=item_id).aggregated_at is not None
