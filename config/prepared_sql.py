@@ -36,10 +36,16 @@ def sql_cursor():
     conn.close_if_health_check_failed()  # what connection.cursor() does first
     conn.ensure_connection()
     raw = conn.connection
-    if raw.prepare_threshold is None:
-        raw.prepare_threshold = NEVER_AUTOMATICALLY
+    prepare_only_when_asked(raw)
     with conn.wrap_database_errors, _Prepared(conn, psycopg.Cursor(raw)) as prepared:
         yield prepared
+
+
+def prepare_only_when_asked(raw: psycopg.Connection) -> None:
+    """Let psycopg prepare the statements executed with prepare=True on this connection, and no others (Django
+    leaves its threshold at None: never)."""
+    if raw.prepare_threshold is None:
+        raw.prepare_threshold = NEVER_AUTOMATICALLY
 
 
 class _Prepared:

@@ -31,7 +31,7 @@ from rest_framework.authentication import TokenAuthentication, get_authorization
 from rest_framework.settings import api_settings
 from rest_framework.throttling import BaseThrottle
 
-from config.prepared_sql import NEVER_AUTOMATICALLY
+from config.prepared_sql import prepare_only_when_asked
 
 logger = logging.getLogger(__name__)
 TOO_MANY_TOKENS = "Too many wrong API tokens from your address."  # DRF adds "Expected available in N seconds."
@@ -212,8 +212,8 @@ def _first_statement(query: str, params: list):
         if not conn.in_atomic_block:
             raw_conn = conn.connection
             prepare = settings.LAMDA_SQL_PREPARE  # prepared once per connection, as the rating statements
-            if prepare and raw_conn.prepare_threshold is None:  # Django's: never; only ones asked for (sql_cursor)
-                raw_conn.prepare_threshold = NEVER_AUTOMATICALLY
+            if prepare:
+                prepare_only_when_asked(raw_conn)
             try:
                 # psycopg's own cursor (an error here is not a request's), binding on the server as sql_cursor's
                 with psycopg.Cursor(raw_conn) as raw:

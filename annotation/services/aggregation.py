@@ -36,7 +36,7 @@ _MARK_AGGREGATED = f"UPDATE {RatingItem._meta.db_table} SET aggregated_at = %s W
 
 def _item_campaign(item_id: int) -> tuple[str, int, Campaign]:
     """(status, form version id, campaign) of an item, in one statement; RatingItem.DoesNotExist if none."""
-    query, fields = _item_campaign_query()
+    query, fields, attnames = _item_campaign_query()
     with sql_cursor() as cursor:
         cursor.execute(query, [item_id])
         row = cursor.fetchone()
@@ -46,19 +46,19 @@ def _item_campaign(item_id: int) -> tuple[str, int, Campaign]:
         f.from_db_value(v, None, connection) if hasattr(f, "from_db_value") else v
         for f, v in zip(fields, row[2:], strict=True)
     ]
-    return row[0], row[1], Campaign.from_db(connection.alias, [f.attname for f in fields], values)
+    return row[0], row[1], Campaign.from_db(connection.alias, attnames, values)
 
 
 @functools.cache
-def _item_campaign_query() -> tuple[str, tuple]:
-    """The statement of _item_campaign and the campaign fields it reads, built once per process."""
+def _item_campaign_query() -> tuple[str, tuple, tuple[str, ...]]:
+    """The statement of _item_campaign, the campaign fields it reads and their names, built once per process."""
     fields = tuple(Campaign._meta.concrete_fields)
     columns = ", ".join(f"c.{connection.ops.quote_name(f.column)}" for f in fields)
     query = (
         f"SELECT i.status, i.form_version_id, {columns} FROM {RatingItem._meta.db_table} i"
         f" JOIN {Campaign._meta.db_table} c ON c.id = i.campaign_id WHERE i.id = %s"
     )
-    return query, fields
+    return query, fields, tuple(f.attname for f in fields)
 
 
 @transaction.atomic
